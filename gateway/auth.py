@@ -1,0 +1,131 @@
+"""Who is calling: bearer API keys resolved to a principal, and the scope check."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from connexion import context
+from sqlalchemy.orm import Session
+
+from gateway.problems import Problem
+from gateway.settings import Settings
+from storage import api_keys
+from storage.database import session_scope
+from storage.models import Mode, Role, Tier, utcnow
+from storage.tenancy import Tenant
+
+REALM = "vaultgate"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller, as handlers and `meta.whoami` see it."""
+
+    auth_kind: str
+    key_id: uuid.UUID
+    key_prefix: str
+    key_name: str
+    key_expires_at: datetime | None
+    scopes: frozenset[str]
+    user_id: uuid.UUID
+    user_email: str
+    user_name: str
+    user_role: Role
+    user_permissions: tuple[str, ...]
+    organization_id: uuid.UUID
+    organization_name: str
+    tier: Tier
+    mode: Mode
+
+    @property
+    def tenant(self) -> Tenant:
+        return Tenant(organization_id=self.organization_id, mode=self.mode)
+
+
+def _unauthorized(detail: str, *, error: str | None = "invalid_token") -> Problem:
+    # RFC 6750 §3: no error attribute when the request carried no credentials.
+    challenge = f'Bearer realm="{REALM}"'
+    if error:
+        challenge += f', error="{error}", error_description="{detail}"'
+    return Problem("unauthorized", detail, headers={"WWW-Authenticate": challenge})
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise _unauthorized("Missing Authorization header; send 'Bearer <api key>'.", error=None)
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("Authorization header must be 'Bearer <api key>'.", error="invalid_request")
+    return token.strip()
+
+
+def authenticate(database_url: str, token: str) -> Principal:
+    """Resolve a bearer token; every failure is a 401 problem."""
+    if not api_keys.is_well_formed(token):
+        raise _unauthorized("The API key is malformed (bad format or checksum).")
+    now = utcnow()
+    with session_scope(database_url) as session:
+        key = api_keys.find_key(session, token)
+        if key is None:
+            raise _unauthorized("The API key is not recognized.")
+        if key.revoked_at is not None and key.revoked_at <= now:
+            raise _unauthorized("The API key has been revoked.")
+        if key.expires_at is not None and key.expires_at <= now:
+            raise _unauthorized("The API key has expired.")
+        api_keys.mark_used(session, key, now)
+        user, organization = key.user, key.user.organization
+        return Principal(
+            auth_kind="api_key",
+            key_id=key.id,
+            key_prefix=key.prefix,
+            key_name=key.name,
+            key_expires_at=key.expires_at,
+            scopes=frozenset(key.scopes),
+            user_id=user.id,
+            user_email=user.email,
+            user_name=user.name,
+            user_role=user.role,
+            user_permissions=tuple(user.permissions),
+            organization_id=organization.id,
+            organization_name=organization.name,
+            tier=organization.tier,
+            mode=key.mode,
+        )
+
+
+def require_scope(principal: Principal, scope: str | None) -> None:
+    if scope is None or scope in principal.scopes:
+        return
+    raise Problem(
+        "insufficient_scope",
+        f"This operation requires the '{scope}' scope, which this key does not hold.",
+        headers={
+            "WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"'
+        },
+    )
+
+
+def current_principal() -> Principal:
+    """The caller of the operation being handled (set by the gateway middleware)."""
+    principal = context.context["token_info"]
+    assert isinstance(principal, Principal)
+    return principal
+
+
+def current_settings() -> Settings:
+    """The settings of the app handling the request (tests run apps with their own)."""
+    settings = context.context["settings"]
+    assert isinstance(settings, Settings)
+    return settings
+
+
+@contextmanager
+def database_session() -> Iterator[Session]:
+    """A unit of work on the database of the app handling the request."""
+    with session_scope(current_settings().database_url) as session:
+        yield session

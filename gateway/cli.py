@@ -1,0 +1,130 @@
+"""`vaultgate`: the operator's command line (migrations, tenants, keys, the server)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import click
+import uvicorn
+
+from gateway.settings import get_settings
+from storage import api_keys
+from storage.accounts import create_organization, create_user, find_user_by_email, get_organization
+from storage.database import session_scope
+from storage.demo import ALL_SCOPES, ensure_demo_key
+from storage.migrate import upgrade_to_head
+from storage.models import Mode, Role, Tier, utcnow
+
+DEMO_KEY_FILE = Path("var") / "demo-key"
+
+
+def _database_url() -> str:
+    return get_settings().database_url
+
+
+@click.group()
+def main() -> None:
+    """Vaultgate: a contract-first API gateway for a document vault."""
+
+
+@main.command()
+def init() -> None:
+    """Create or upgrade the database schema."""
+    upgrade_to_head(_database_url())
+    click.echo("database is at the latest schema")
+
+
+@main.group()
+def orgs() -> None:
+    """Organizations."""
+
+
+@orgs.command("create")
+@click.option("--name", required=True)
+@click.option("--tier", type=click.Choice([t.value for t in Tier]), default=Tier.free.value, show_default=True)
+def orgs_create(name: str, tier: str) -> None:
+    """Create an organization and print its id."""
+    with session_scope(_database_url()) as session:
+        organization = create_organization(session, name=name, tier=Tier(tier))
+        click.echo(str(organization.id))
+
+
+@main.group()
+def users() -> None:
+    """Users of an organization."""
+
+
+@users.command("create")
+@click.option("--org", "organization_id", required=True, help="Organization id.")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.member.value, show_default=True)
+@click.option("--permission", "permissions", multiple=True, help="Per-user permission, e.g. template_fill.")
+def users_create(organization_id: str, email: str, name: str, role: str, permissions: tuple[str, ...]) -> None:
+    """Create a user and print its id."""
+    import uuid
+
+    with session_scope(_database_url()) as session:
+        organization = get_organization(session, uuid.UUID(organization_id))
+        user = create_user(session, organization=organization, email=email, name=name,
+                           role=Role(role), permissions=list(permissions))
+        click.echo(str(user.id))
+
+
+@main.group()
+def keys() -> None:
+    """API keys."""
+
+
+@keys.command("create")
+@click.option("--email", required=True, help="The user the key acts as.")
+@click.option("--name", default="CLI key", show_default=True)
+@click.option("--mode", type=click.Choice([m.value for m in Mode]), default=Mode.test.value, show_default=True)
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(ALL_SCOPES), help="Repeat; default all.")
+@click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None)
+def keys_create(email: str, name: str, mode: str, scopes: tuple[str, ...], expires_in_days: int | None) -> None:
+    """Create an API key and print it (it is shown only this once)."""
+    with session_scope(_database_url()) as session:
+        user = find_user_by_email(session, email)
+        if user is None:
+            raise click.ClickException(f"no user with email {email}")
+        expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+        issued = api_keys.create_key(session, user=user, mode=Mode(mode), name=name,
+                                     scopes=list(scopes) or ALL_SCOPES, expires_at=expires_at)
+        click.echo(issued.secret)
+
+
+def _demo_key(database_url: str) -> str:
+    remembered = DEMO_KEY_FILE.read_text().strip() if DEMO_KEY_FILE.exists() else None
+    with session_scope(database_url) as session:
+        key = ensure_demo_key(session, remembered)
+    if key != remembered:
+        DEMO_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+        DEMO_KEY_FILE.touch(mode=0o600)
+        DEMO_KEY_FILE.write_text(key + "\n")
+    return key
+
+
+@main.command()
+@click.option("--host", default=None, help="Default: VAULTGATE_HOST or 127.0.0.1.")
+@click.option("--port", type=int, default=None, help="Default: VAULTGATE_PORT or 8080.")
+@click.option("--demo", is_flag=True, help="Create a demo organization, admin and test key; print the key.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Server processes.")
+def serve(host: str | None, port: int | None, demo: bool, workers: int) -> None:
+    """Migrate the database and serve the API."""
+    settings = get_settings()
+    upgrade_to_head(settings.database_url)
+    host = host or settings.host
+    port = port or settings.port
+    if demo:
+        key = _demo_key(settings.database_url)
+        click.echo(f"\n  Demo API key (test mode): {key}\n"
+                   f"  curl -H 'Authorization: Bearer {key}' http://{host}:{port}/api/v2/meta/whoami\n"
+                   f"  Docs: http://{host}:{port}/docs\n", err=True)
+    sys.stderr.flush()
+    os.environ.setdefault("VAULTGATE_DATABASE_URL", settings.database_url)
+    uvicorn.run("gateway.app:create_app", factory=True, host=host, port=port, workers=workers,
+                loop="uvloop", http="httptools", log_level=settings.log_level, proxy_headers=False)

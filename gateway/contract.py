@@ -1,0 +1,97 @@
+"""The contract as data: operations with their scope, cost and MCP exposure, read from the spec."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.yaml"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the contract, as middleware and `meta.capabilities` see it."""
+
+    operation_id: str
+    method: str
+    path: str
+    summary: str
+    scope: str | None
+    cost: int
+    mcp: bool
+    authenticated: bool
+    deprecated: bool
+    sunset: str | None
+
+
+class Contract:
+    """The loaded spec and the operations it defines, in spec order."""
+
+    def __init__(self, document: dict[str, Any], base_path: str, operations: list[Operation]):
+        self.document = document
+        self.base_path = base_path
+        self.operations = tuple(operations)
+        self._by_id = {op.operation_id: op for op in operations}
+        self._paths = [
+            (_template_to_regex(base_path + path), [m.upper() for m in HTTP_METHODS if m in item])
+            for path, item in document["paths"].items()
+        ]
+
+    def operation(self, operation_id: str) -> Operation:
+        return self._by_id[operation_id]
+
+    def document_operation(self, operation_id: str) -> dict[str, Any]:
+        """The operation's object as written in the spec."""
+        operation = self._by_id[operation_id]
+        path = operation.path.removeprefix(self.base_path)
+        return self.document["paths"][path][operation.method.lower()]  # type: ignore[no-any-return]
+
+    def allowed_methods(self, request_path: str) -> list[str] | None:
+        """Methods the spec defines for the path that matches `request_path`, if any."""
+        for pattern, methods in self._paths:
+            if pattern.fullmatch(request_path):
+                return methods
+        return None
+
+
+def _template_to_regex(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}/]+\})", template)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
+
+
+def parse_contract(document: dict[str, Any]) -> Contract:
+    base_path = document["servers"][0]["url"].rstrip("/")
+    default_security = document.get("security", [])
+    operations = []
+    for path, item in document["paths"].items():
+        for method in HTTP_METHODS:
+            spec = item.get(method)
+            if spec is None:
+                continue
+            operations.append(
+                Operation(
+                    operation_id=spec["operationId"],
+                    method=method.upper(),
+                    path=base_path + path,
+                    summary=spec.get("summary", ""),
+                    scope=spec.get("x-scope"),
+                    cost=int(spec["x-cost"]),
+                    mcp=bool(spec.get("x-mcp", True)),
+                    authenticated=bool(spec.get("security", default_security)),
+                    deprecated=bool(spec.get("deprecated", False)),
+                    sunset=spec.get("x-sunset"),
+                )
+            )
+    return Contract(document, base_path, operations)
+
+
+@cache
+def load_contract(path: Path = SPEC_PATH) -> Contract:
+    with path.open(encoding="utf-8") as handle:
+        return parse_contract(yaml.safe_load(handle))

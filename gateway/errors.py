@@ -1,0 +1,70 @@
+"""Translate every failure, from any layer, into one problem+json response.
+
+Registered on connexion's exception middlewares, so it covers routing (404,
+405), request validation, handlers and crashes alike.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from connexion import AsyncApp
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+from gateway.contract import Contract
+from gateway.problems import PROBLEM_MEDIA_TYPE, Problem
+from gateway.request_id import current_request_id
+from storage.errors import NotFoundError
+
+logger = logging.getLogger("vaultgate.errors")
+
+# connexion raises these for contract violations it detects itself.
+_CONNEXION_CODES = {400: "validation_error", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                    405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
+                    415: "unsupported_media_type"}
+
+
+def _respond(request: ConnexionRequest, problem: Problem) -> ConnexionResponse:
+    body, headers = problem.render(instance=request.url.path)
+    return ConnexionResponse(status_code=problem.status, body=body, headers=headers,
+                             content_type=PROBLEM_MEDIA_TYPE)
+
+
+def translate(exc: Exception, request: ConnexionRequest, contract: Contract) -> Problem:
+    """The problem a client should see for `exc`; unknown exceptions become a generic 500."""
+    if isinstance(exc, Problem):
+        return exc
+    if isinstance(exc, NotFoundError):
+        return Problem("not_found", str(exc))
+    if isinstance(exc, HTTPException) and exc.status_code == 405:
+        path = request.url.path
+        allowed = contract.allowed_methods(path)
+        allow = ", ".join(allowed) if allowed else (exc.headers or {}).get("Allow", "")
+        return Problem("method_not_allowed", f"{request.method} is not allowed on {path}.",
+                       headers={"Allow": allow})
+    if isinstance(exc, HTTPException) and exc.status_code == 404:
+        return Problem("not_found", f"No operation matches {request.method} {request.url.path}.")
+    if isinstance(exc, ProblemException):
+        code = _CONNEXION_CODES.get(exc.status, "internal_error" if exc.status >= 500 else "conflict")
+        if exc.status >= 500:
+            logger.error("request %s failed: %r", current_request_id(), exc)
+            return Problem("internal_error", "The server failed to handle the request.", status=exc.status)
+        return Problem(code, str(exc.detail or exc.title), status=exc.status, headers=dict(exc.headers or {}))
+    if isinstance(exc, HTTPException):
+        code = _CONNEXION_CODES.get(exc.status_code, "internal_error" if exc.status_code >= 500 else "forbidden")
+        return Problem(code, str(exc.detail), status=exc.status_code, headers=dict(exc.headers or {}))
+    logger.error("request %s crashed", current_request_id(), exc_info=exc)
+    return Problem("internal_error", "The server failed to handle the request.")
+
+
+def install_error_handlers(app: AsyncApp, contract: Contract) -> None:
+    async def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        problem = translate(exc, request, contract)
+        if problem.status < 500:
+            logger.info("request %s answered %s %s", current_request_id(), problem.status, problem.code)
+        return _respond(request, problem)
+
+    for exc_class in (Problem, NotFoundError, ProblemException, HTTPException, Exception):
+        app.add_error_handler(exc_class, handle)

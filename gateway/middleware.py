@@ -1,0 +1,60 @@
+"""The per-operation edge, after routing: content negotiation, authentication and scope.
+
+It takes connexion's SecurityMiddleware's place in the stack, so the scope an
+operation needs is read from the spec's `x-scope` rather than from code.
+"""
+
+from __future__ import annotations
+
+from anyio import to_thread
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.auth import authenticate, bearer_token, require_scope
+from gateway.contract import Contract
+from gateway.problems import Problem
+from gateway.settings import Settings
+
+_JSON_RANGES = {"*/*", "application/*", "application/json", "application/problem+json"}
+
+
+def accepts_json(accept: str | None) -> bool:
+    """Whether an `Accept` header (RFC 9110 §12.5.1) admits a JSON answer."""
+    if not accept:
+        return True
+    for media_range in accept.split(","):
+        media_type, *params = (part.strip() for part in media_range.split(";"))
+        refused = any(p.replace(" ", "").lower() in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params)
+        if media_type.lower() in _JSON_RANGES and not refused:
+            return True
+    return False
+
+
+class GatewayMiddleware:
+    """Runs for every routed operation before request validation."""
+
+    def __init__(self, app: ASGIApp, *, contract: Contract, settings: Settings) -> None:
+        self.app = app
+        self.contract = contract
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        operation_id = scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
+        if operation_id is None:
+            await self.app(scope, receive, send)
+            return
+        operation = self.contract.operation(operation_id)
+        headers = Headers(scope=scope)
+        context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
+        context["settings"] = self.settings
+        if not accepts_json(headers.get("accept")):
+            raise Problem("not_acceptable", "This operation answers only application/json.")
+        if operation.authenticated:
+            token = bearer_token(headers.get("authorization"))
+            principal = await to_thread.run_sync(authenticate, self.settings.database_url, token)
+            require_scope(principal, operation.scope)
+            context["token_info"] = principal
+        await self.app(scope, receive, send)

@@ -1,0 +1,28 @@
+"""Process configuration, read once from `VAULTGATE_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """Every knob the gateway has; the README's configuration table mirrors this class."""
+
+    model_config = SettingsConfigDict(env_prefix="VAULTGATE_")
+
+    database_url: str = f"sqlite:///{DEFAULT_DATA_DIR / 'vaultgate.db'}"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # Response validation costs throughput; tests and the contract run turn it on.
+    validate_responses: bool = False
+    log_level: str = "info"
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

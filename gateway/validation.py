@@ -1,0 +1,168 @@
+"""Request validation that reports every offending field, with pointers, as one problem.
+
+Replaces connexion's validators, which stop at the first error, skip `format:
+uuid`, and let undecodable bodies escape as 500s.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import AsyncGenerator, Iterable
+from typing import Any
+
+from connexion.datastructures import MediaTypeDict
+from connexion.json_schema import Draft4RequestValidator
+from connexion.lifecycle import ConnexionRequest
+from connexion.validators import (
+    JSONRequestBodyValidator,
+    MultiPartFormDataValidator,
+    ParameterValidator,
+)
+from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
+from jsonschema import Draft4Validator, FormatChecker, ValidationError
+from starlette.formparsers import MultiPartException
+from starlette.types import Scope
+
+from gateway.problems import FieldError, Problem
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+FORMAT_CHECKER: FormatChecker = copy.deepcopy(Draft4Validator.FORMAT_CHECKER)
+
+
+@FORMAT_CHECKER.checks("uuid")
+def _is_uuid(value: object) -> bool:
+    return not isinstance(value, str) or bool(_UUID.match(value))
+
+
+def _escape(token: object) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def _pointer(path: Iterable[object]) -> str:
+    return "".join(f"/{_escape(token)}" for token in path)
+
+
+def field_errors(error: ValidationError) -> list[FieldError]:
+    """One `FieldError` per offending field; `required`/`additionalProperties` name the field."""
+    path = list(error.absolute_path)
+    instance = error.instance
+    if error.validator == "required" and isinstance(instance, dict):
+        return [
+            FieldError(f"'{name}' is a required property", pointer=_pointer([*path, name]))
+            for name in error.validator_value
+            if name not in instance
+        ]
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        declared = error.schema.get("properties", {})
+        return [
+            FieldError(f"'{name}' is not a property this operation accepts", pointer=_pointer([*path, name]))
+            for name in instance
+            if name not in declared
+        ]
+    return [FieldError(error.message, pointer=_pointer(path))]
+
+
+def raise_for_errors(errors: list[FieldError], where: str) -> None:
+    if errors:
+        noun = "field" if len(errors) == 1 else "fields"
+        raise Problem("validation_error", f"The {where} has {len(errors)} invalid {noun}.", errors=errors)
+
+
+def _validate_all(validator: Draft4Validator, instance: Any, where: str) -> None:
+    errors = [fe for error in validator.iter_errors(instance) for fe in field_errors(error)]
+    raise_for_errors(errors, where)
+
+
+class JSONBodyValidator(JSONRequestBodyValidator):
+    """JSON bodies: UTF-8 and syntax errors are 400 problems, all schema errors listed."""
+
+    @property
+    def _validator(self) -> Draft4Validator:
+        return Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)  # type: ignore[no-any-return]
+
+    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
+        raw = b"".join([chunk async for chunk in stream])
+        if not raw:
+            return None
+        try:
+            return json.loads(raw.decode(self._encoding))
+        except UnicodeDecodeError as exc:
+            raise Problem("invalid_json", f"The body is not valid {self._encoding}: {exc.reason} at byte {exc.start}.") from exc
+        except json.JSONDecodeError as exc:
+            raise Problem("invalid_json", f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from exc
+
+    def _validate(self, body: Any) -> dict[str, Any] | None:
+        if body is None and not self._nullable:
+            raise Problem("validation_error", "The request body must not be empty.",
+                          errors=[FieldError("A JSON body is required", pointer="")])
+        _validate_all(self._validator, body, "request body")
+        return None
+
+
+class MultipartValidator(MultiPartFormDataValidator):
+    """Multipart bodies: a broken body is a 400 problem, all field errors listed."""
+
+    @property
+    def _validator(self) -> Draft4Validator:
+        return Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)  # type: ignore[no-any-return]
+
+    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> dict[str, Any]:
+        try:
+            return await super()._parse(stream, scope)  # type: ignore[no-any-return]
+        except MultiPartException as exc:
+            raise Problem("invalid_multipart", f"The multipart body is malformed: {exc.message}") from exc
+        except UnicodeDecodeError as exc:
+            raise Problem("invalid_multipart", "A multipart text field is not valid UTF-8.") from exc
+
+    def _validate(self, body: Any) -> dict[str, Any] | None:
+        if self._strict_validation:
+            declared = self._schema.get("properties", {})
+            extra = [FieldError(f"'{name}' is not a field this operation accepts", pointer=f"/{_escape(name)}")
+                     for name in body if name not in declared]
+            raise_for_errors(extra, "multipart body")
+        _validate_all(self._validator, body, "multipart body")
+        return None
+
+
+class AllParametersValidator(ParameterValidator):
+    """Path, query and header parameters: every error reported, unknown query parameters too."""
+
+    @staticmethod
+    def validate_parameter(parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None) -> str | None:
+        if value is None:
+            return f"Missing required {parameter_type} parameter" if param.get("required") else None
+        schema = param.get("schema", param)
+        error = next(Draft4Validator(schema, format_checker=FORMAT_CHECKER).iter_errors(value), None)
+        return None if error is None else error.message
+
+    def validate_request(self, request: ConnexionRequest) -> None:
+        errors: list[FieldError] = []
+        if self.strict_validation:
+            for name in sorted(self.validate_query_parameter_list(request, self.security_query_params)):
+                errors.append(FieldError("Unknown query parameter", parameter=name))
+        checks = {
+            "query": self.validate_query_parameter,
+            "path": self.validate_path_parameter,
+            "header": self.validate_header_parameter,
+            "cookie": self.validate_cookie_parameter,
+        }
+        for location, check in checks.items():
+            for param in self.parameters.get(location, []):
+                message = check(param, request)
+                if message:
+                    errors.append(FieldError(message, parameter=param["name"]))
+        raise_for_errors(errors, "request")
+
+
+VALIDATOR_MAP = {
+    "parameter": AllParametersValidator,
+    "body": MediaTypeDict(
+        {
+            "*/*json": JSONBodyValidator,
+            "multipart/form-data": MultipartValidator,
+        }
+    ),
+    "response": CONNEXION_VALIDATORS["response"],
+}

@@ -1,0 +1,1 @@
+"""One module per API tag; each function is named after its operationId's verb."""

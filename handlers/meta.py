@@ -1,0 +1,67 @@
+"""meta: who the caller is, what the API offers, and whether it is up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.auth import current_principal, current_settings
+from gateway.contract import load_contract
+from gateway.problems import Problem
+from storage.database import database_is_reachable
+
+VERSION = "2.0.0"
+
+
+def health() -> dict[str, Any]:
+    """Report liveness and database reachability."""
+    if not database_is_reachable(current_settings().database_url):
+        raise Problem("service_unavailable", "The database is unreachable.")
+    return {"status": "ok", "database": "ok", "version": VERSION}
+
+
+def whoami() -> dict[str, Any]:
+    """Describe the authenticated principal."""
+    principal = current_principal()
+    return {
+        "auth_kind": principal.auth_kind,
+        "mode": principal.mode.value,
+        "scopes": sorted(principal.scopes),
+        "key": {
+            "id": principal.key_id,
+            "prefix": principal.key_prefix,
+            "name": principal.key_name,
+            "expires_at": principal.key_expires_at,
+        },
+        "user": {
+            "id": principal.user_id,
+            "email": principal.user_email,
+            "name": principal.user_name,
+            "role": principal.user_role.value,
+            "permissions": list(principal.user_permissions),
+        },
+        "organization": {
+            "id": principal.organization_id,
+            "name": principal.organization_name,
+            "tier": principal.tier.value,
+        },
+    }
+
+
+def capabilities() -> dict[str, Any]:
+    """List every operation of the contract with its scope, cost and MCP exposure."""
+    return {
+        "data": [
+            {
+                "name": op.operation_id,
+                "summary": op.summary,
+                "method": op.method,
+                "path": op.path,
+                "scope": op.scope,
+                "cost": op.cost,
+                "mcp": op.mcp,
+                "deprecated": op.deprecated,
+                "sunset": op.sunset,
+            }
+            for op in load_contract().operations
+        ]
+    }

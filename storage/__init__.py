@@ -1,0 +1,1 @@
+"""Persistence: models, tenant-scoped queries and migrations. Knows nothing about HTTP."""

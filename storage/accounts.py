@@ -1,0 +1,52 @@
+"""Organizations and their users: created by operators through the CLI, not the public API."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.errors import NotFoundError
+from storage.models import Organization, Role, Tier, User, utcnow
+
+
+def create_organization(session: Session, *, name: str, tier: Tier) -> Organization:
+    organization = Organization(id=uuid.uuid4(), name=name, tier=tier, created_at=utcnow())
+    session.add(organization)
+    session.flush()
+    return organization
+
+
+def create_user(
+    session: Session,
+    *,
+    organization: Organization,
+    email: str,
+    name: str,
+    role: Role,
+    permissions: list[str],
+) -> User:
+    user = User(
+        id=uuid.uuid4(),
+        organization_id=organization.id,
+        email=email,
+        name=name,
+        role=role,
+        permissions=sorted(set(permissions)),
+        created_at=utcnow(),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_organization(session: Session, organization_id: uuid.UUID) -> Organization:
+    organization = session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFoundError("organization", organization_id)
+    return organization
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email))

@@ -1,0 +1,14 @@
+"""Storage-level failures, translated into HTTP problems by the gateway, never here."""
+
+
+class StorageError(Exception):
+    """Base class for errors the storage layer raises on purpose."""
+
+
+class NotFoundError(StorageError):
+    """The object does not exist for this tenant (other org, other mode, or deleted)."""
+
+    def __init__(self, kind: str, object_id: object) -> None:
+        super().__init__(f"No {kind} with id {object_id}")
+        self.kind = kind
+        self.object_id = object_id

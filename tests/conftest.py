@@ -1,0 +1,185 @@
+"""Fixtures: a fresh database per test (SQLite and PostgreSQL), an app, a client, tenants, a live server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy
+from starlette.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from storage import api_keys
+from storage.accounts import create_organization, create_user
+from storage.database import dispose_engine, session_scope
+from storage.migrate import upgrade_to_head
+from storage.models import Mode, Role, Tier
+
+ROOT = Path(__file__).resolve().parent.parent
+ALL_SCOPES = ["meta:read", "keys:admin", "vault:read", "vault:write"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster (installed from Debian packages if missing)."""
+    # Not under pytest's 0700 tmp dir: the server runs as the postgres user.
+    parent = Path(tempfile.mkdtemp(prefix="vaultgate-pg-"))
+    parent.chmod(0o755)
+    data = parent / "data"
+    script = str(ROOT / "scripts" / "postgres.sh")
+    started = subprocess.run([script, "start", str(data), str(free_port())], capture_output=True, text=True)
+    if started.returncode != 0:
+        raise RuntimeError(f"could not start PostgreSQL: {started.stderr}")
+    url = started.stdout.strip()
+    admin = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://"),
+                                     isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text("CREATE DATABASE vaultgate_template"))
+    upgrade_to_head(url.rsplit("/", 1)[0] + "/vaultgate_template")
+    dispose_engine(url.rsplit("/", 1)[0] + "/vaultgate_template")
+    yield url
+    admin.dispose()
+    subprocess.run([script, "stop", str(data)], check=False)
+    shutil.rmtree(parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    upgrade_to_head(f"sqlite:///{path}")
+    dispose_engine(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    """A freshly migrated, empty database of each supported kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "vaultgate.db"
+        shutil.copy(sqlite_template, path)
+        url = f"sqlite:///{path}"
+    else:
+        admin_url = request.getfixturevalue("postgres_admin_url")
+        name = f"test_{uuid.uuid4().hex[:16]}"
+        admin = sqlalchemy.create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"),
+                                         isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f"CREATE DATABASE {name} TEMPLATE vaultgate_template"))
+        admin.dispose()
+        url = admin_url.rsplit("/", 1)[0] + "/" + name
+    yield url
+    dispose_engine(url)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, validate_responses=True)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A user's API key, ready to put in a header."""
+
+    key: str
+    key_id: uuid.UUID
+    organization_id: uuid.UUID
+    user_id: uuid.UUID
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+class Tenants:
+    """Creates organizations, users and keys directly in storage."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+
+    def caller(self, *, mode: Mode = Mode.test, scopes: list[str] | None = None, tier: Tier = Tier.pro,
+               role: Role = Role.admin, organization_id: uuid.UUID | None = None) -> Caller:
+        with session_scope(self.database_url) as session:
+            from storage.accounts import get_organization
+
+            organization = (get_organization(session, organization_id) if organization_id
+                            else create_organization(session, name="Acme", tier=tier))
+            user = create_user(session, organization=organization, email=f"{uuid.uuid4().hex}@example.com",
+                               name="Ada", role=role, permissions=["template_fill"])
+            issued = api_keys.create_key(session, user=user, mode=mode, name="test key",
+                                         scopes=ALL_SCOPES if scopes is None else scopes)
+            return Caller(issued.secret, issued.record.id, organization.id, user.id)
+
+
+@pytest.fixture
+def tenants(database_url: str) -> Tenants:
+    return Tenants(database_url)
+
+
+@pytest.fixture
+def caller(tenants: Tenants) -> Caller:
+    return tenants.caller()
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    api_key: str
+    database_url: str
+
+
+def start_server(database_url: str, port: int, log_path: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "VAULTGATE_DATABASE_URL": database_url, "VAULTGATE_PORT": str(port), **(extra_env or {})}
+    with log_path.open("ab") as log:
+        process = subprocess.Popen([sys.executable, "-m", "gateway", "serve"], env=env, cwd=ROOT,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/health", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"server did not start; see {log_path}:\n{log_path.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A real `vaultgate serve` process on a fresh SQLite database, with one seeded key."""
+    directory = tmp_path_factory.mktemp("live")
+    database_url = f"sqlite:///{directory / 'vaultgate.db'}"
+    upgrade_to_head(database_url)
+    caller = Tenants(database_url).caller()
+    dispose_engine(database_url)
+    port = free_port()
+    process = start_server(database_url, port, directory / "server.log")
+    yield LiveServer(f"http://127.0.0.1:{port}", caller.key, database_url)
+    process.terminate()
+    process.wait(timeout=10)
