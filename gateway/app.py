@@ -32,14 +32,14 @@ def _success_media_type(contract: Contract, operation_id: str) -> str:
     return "application/json"
 
 
-def resolve_handler(contract: Contract, operation_id: str) -> Callable[..., Any]:
+def resolve_handler(contract: Contract, package: str, operation_id: str) -> Callable[..., Any]:
     """`meta.whoami` → `handlers/meta.py:whoami`, answering with its 2xx media type.
 
     connexion cannot tell which media type a handler's dict is for when the
     operation also documents problem+json errors, so the type is named here once.
     """
     tag, verb = operation_id.split(".", 1)
-    handler = getattr(importlib.import_module(f"handlers.{tag}"), verb)
+    handler = getattr(importlib.import_module(f"{package}.{tag}"), verb)
     media_type = _success_media_type(contract, operation_id)
 
     @wraps(handler)
@@ -52,8 +52,11 @@ def resolve_handler(contract: Contract, operation_id: str) -> Callable[..., Any]
     return typed
 
 
-def create_app(settings: Settings | None = None, spec_path: Path = SPEC_PATH) -> ASGIApp:
+def create_app(
+    settings: Settings | None = None, spec_path: Path = SPEC_PATH, handler_package: str = "handlers"
+) -> ASGIApp:
     settings = settings or get_settings()
+    spec_path = spec_path.resolve()
     contract = load_contract(spec_path)
     middlewares = [
         partial(GatewayMiddleware, contract=contract, settings=settings) if m is SecurityMiddleware else m
@@ -62,7 +65,7 @@ def create_app(settings: Settings | None = None, spec_path: Path = SPEC_PATH) ->
     app = AsyncApp(__name__, middlewares=middlewares, validator_map=VALIDATOR_MAP)
     app.add_api(
         spec_path,
-        resolver=Resolver(function_resolver=partial(resolve_handler, contract)),
+        resolver=Resolver(function_resolver=partial(resolve_handler, contract, handler_package)),
         strict_validation=True,
         validate_responses=settings.validate_responses,
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
