@@ -28,7 +28,7 @@ from gateway.validation import VALIDATOR_MAP
 def _success_media_type(contract: Contract, operation_id: str) -> str:
     for status, response in contract.document_operation(operation_id)["responses"].items():
         if str(status).startswith("2") and "content" in response:
-            return next(iter(response["content"]))
+            return str(next(iter(response["content"])))
     return "application/json"
 
 
@@ -45,8 +45,11 @@ def resolve_handler(contract: Contract, package: str, operation_id: str) -> Call
     @wraps(handler)
     def typed(*args: Any, **kwargs: Any) -> Any:
         result = handler(*args, **kwargs)
-        body, status, headers = result if isinstance(result, tuple) and len(result) == 3 else (
-            (*result, {}) if isinstance(result, tuple) else (result, 200, {}))
+        body, status, headers = (
+            result
+            if isinstance(result, tuple) and len(result) == 3
+            else ((*result, {}) if isinstance(result, tuple) else (result, 200, {}))
+        )
         return body, status, {"Content-Type": media_type, **headers}
 
     return typed

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
-
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 
 from connexion import context
 from sqlalchemy.orm import Session
@@ -104,9 +103,7 @@ def require_scope(principal: Principal, scope: str | None) -> None:
     raise Problem(
         "insufficient_scope",
         f"This operation requires the '{scope}' scope, which this key does not hold.",
-        headers={
-            "WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"'
-        },
+        headers={"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"'},
     )
 
 

@@ -69,8 +69,9 @@ def users_create(organization_id: str, email: str, name: str, role: str, permiss
 
     with session_scope(_database_url()) as session:
         organization = get_organization(session, uuid.UUID(organization_id))
-        user = create_user(session, organization=organization, email=email, name=name,
-                           role=Role(role), permissions=list(permissions))
+        user = create_user(
+            session, organization=organization, email=email, name=name, role=Role(role), permissions=list(permissions)
+        )
         click.echo(str(user.id))
 
 
@@ -92,8 +93,9 @@ def keys_create(email: str, name: str, mode: str, scopes: tuple[str, ...], expir
         if user is None:
             raise click.ClickException(f"no user with email {email}")
         expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
-        issued = api_keys.create_key(session, user=user, mode=Mode(mode), name=name,
-                                     scopes=list(scopes) or ALL_SCOPES, expires_at=expires_at)
+        issued = api_keys.create_key(
+            session, user=user, mode=Mode(mode), name=name, scopes=list(scopes) or ALL_SCOPES, expires_at=expires_at
+        )
         click.echo(issued.secret)
 
 
@@ -121,10 +123,22 @@ def serve(host: str | None, port: int | None, demo: bool, workers: int) -> None:
     port = port or settings.port
     if demo:
         key = _demo_key(settings.database_url)
-        click.echo(f"\n  Demo API key (test mode): {key}\n"
-                   f"  curl -H 'Authorization: Bearer {key}' http://{host}:{port}/api/v2/meta/whoami\n"
-                   f"  Docs: http://{host}:{port}/docs\n", err=True)
+        click.echo(
+            f"\n  Demo API key (test mode): {key}\n"
+            f"  curl -H 'Authorization: Bearer {key}' http://{host}:{port}/api/v2/meta/whoami\n"
+            f"  Docs: http://{host}:{port}/docs\n",
+            err=True,
+        )
     sys.stderr.flush()
     os.environ.setdefault("VAULTGATE_DATABASE_URL", settings.database_url)
-    uvicorn.run("gateway.app:create_app", factory=True, host=host, port=port, workers=workers,
-                loop="uvloop", http="httptools", log_level=settings.log_level, proxy_headers=False)
+    uvicorn.run(
+        "gateway.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level,
+        proxy_headers=False,
+    )

@@ -60,6 +60,9 @@ def docs_routes(openapi_url: str = "/api/v2/openapi.json") -> list[BaseRoute]:
         #   dashboard.scalar.com ("register", "share").
         # - hide_client_button: the sidebar button opens client.scalar.com.
         # - integration=None: we are not FastAPI; it only labels that button.
+        # Not network related: default_open_all_tags, so every operation is on the
+        # page (and findable with the browser's own search) whatever tag it is in;
+        # Scalar's default collapses all tags but the first. Fine at our size.
         return get_scalar_api_reference(
             openapi_url=openapi_url,
             title="Vaultgate API",
@@ -70,6 +73,7 @@ def docs_routes(openapi_url: str = "/api/v2/openapi.json") -> list[BaseRoute]:
             agent=AgentScalarConfig(disabled=True),
             show_developer_tools="never",
             hide_client_button=True,
+            default_open_all_tags=True,
             integration=None,
             overrides={"mcp": {"disabled": True}},
         )

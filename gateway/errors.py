@@ -21,15 +21,21 @@ from storage.errors import NotFoundError
 logger = logging.getLogger("vaultgate.errors")
 
 # connexion raises these for contract violations it detects itself.
-_CONNEXION_CODES = {400: "validation_error", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                    405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
-                    415: "unsupported_media_type"}
+_CONNEXION_CODES = {
+    400: "validation_error",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
 
 
 def _respond(request: ConnexionRequest, problem: Problem) -> ConnexionResponse:
     body, headers = problem.render(instance=request.url.path)
-    return ConnexionResponse(status_code=problem.status, body=body, headers=headers,
-                             content_type=PROBLEM_MEDIA_TYPE)
+    return ConnexionResponse(status_code=problem.status, body=body, headers=headers, content_type=PROBLEM_MEDIA_TYPE)
 
 
 def translate(exc: Exception, request: ConnexionRequest, contract: Contract) -> Problem:
@@ -42,8 +48,7 @@ def translate(exc: Exception, request: ConnexionRequest, contract: Contract) -> 
         path = request.url.path
         allowed = contract.allowed_methods(path)
         allow = ", ".join(allowed) if allowed else (exc.headers or {}).get("Allow", "")
-        return Problem("method_not_allowed", f"{request.method} is not allowed on {path}.",
-                       headers={"Allow": allow})
+        return Problem("method_not_allowed", f"{request.method} is not allowed on {path}.", headers={"Allow": allow})
     if isinstance(exc, HTTPException) and exc.status_code == 404:
         return Problem("not_found", f"No operation matches {request.method} {request.url.path}.")
     if isinstance(exc, ProblemException):

@@ -32,50 +32,97 @@ class ProblemCode:
 
 
 _CODES = [
-    ProblemCode("validation_error", 400, "Validation error",
-                "The request does not match the operation's contract: a parameter or body "
-                "field is missing, has the wrong type or is out of range. `errors` lists "
-                "every offending field with a JSON Pointer (`pointer`) or the parameter "
-                "name (`parameter`)."),
-    ProblemCode("invalid_json", 400, "Malformed JSON body",
-                "The body could not be parsed as JSON encoded in UTF-8. Fix the encoding "
-                "or syntax; nothing was changed on the server."),
-    ProblemCode("invalid_multipart", 400, "Malformed multipart body",
-                "The multipart/form-data body is broken (bad boundary, truncated part). "
-                "Nothing was stored."),
-    ProblemCode("unauthorized", 401, "Unauthorized",
-                "The request has no valid credentials. Send `Authorization: Bearer <key>` "
-                "with a live or test API key that is neither revoked nor expired."),
-    ProblemCode("insufficient_scope", 403, "Insufficient scope",
-                "The credentials are valid but lack the scope this operation requires. "
-                "The required scope is named in the detail and in `WWW-Authenticate`."),
-    ProblemCode("forbidden", 403, "Forbidden",
-                "The caller is authenticated but not allowed to do this."),
-    ProblemCode("permission_denied", 403, "Permission denied",
-                "The organization has turned this permission off for the calling user."),
-    ProblemCode("not_found", 404, "Not found",
-                "No such resource, or it belongs to another organization or mode, or it "
-                "was deleted. Vaultgate does not distinguish these cases."),
-    ProblemCode("method_not_allowed", 405, "Method not allowed",
-                "The path exists but not with this method; `Allow` lists the methods it "
-                "supports."),
-    ProblemCode("not_acceptable", 406, "Not acceptable",
-                "The `Accept` header admits no media type this operation can produce "
-                "(it answers `application/json`)."),
-    ProblemCode("conflict", 409, "Conflict",
-                "The request conflicts with the current state of the resource."),
-    ProblemCode("payload_too_large", 413, "Payload too large",
-                "The body exceeds the cap for this operation. It was refused before "
-                "being read whole."),
-    ProblemCode("unsupported_media_type", 415, "Unsupported media type",
-                "The `Content-Type` of the body is not one this operation accepts."),
-    ProblemCode("rate_limited", 429, "Rate limited",
-                "The API key's token bucket is empty. Retry after `Retry-After` seconds."),
-    ProblemCode("internal_error", 500, "Internal server error",
-                "The server failed to handle the request. It was logged with the "
-                "`request_id`; quote it when you report the problem."),
-    ProblemCode("service_unavailable", 503, "Service unavailable",
-                "A component the gateway depends on (such as the database) is unreachable."),
+    ProblemCode(
+        "validation_error",
+        400,
+        "Validation error",
+        "The request does not match the operation's contract: a parameter or body "
+        "field is missing, has the wrong type or is out of range. `errors` lists "
+        "every offending field with a JSON Pointer (`pointer`) or the parameter "
+        "name (`parameter`).",
+    ),
+    ProblemCode(
+        "invalid_json",
+        400,
+        "Malformed JSON body",
+        "The body could not be parsed as JSON encoded in UTF-8. Fix the encoding "
+        "or syntax; nothing was changed on the server.",
+    ),
+    ProblemCode(
+        "invalid_multipart",
+        400,
+        "Malformed multipart body",
+        "The multipart/form-data body is broken (bad boundary, truncated part). Nothing was stored.",
+    ),
+    ProblemCode(
+        "unauthorized",
+        401,
+        "Unauthorized",
+        "The request has no valid credentials. Send `Authorization: Bearer <key>` "
+        "with a live or test API key that is neither revoked nor expired.",
+    ),
+    ProblemCode(
+        "insufficient_scope",
+        403,
+        "Insufficient scope",
+        "The credentials are valid but lack the scope this operation requires. "
+        "The required scope is named in the detail and in `WWW-Authenticate`.",
+    ),
+    ProblemCode("forbidden", 403, "Forbidden", "The caller is authenticated but not allowed to do this."),
+    ProblemCode(
+        "permission_denied",
+        403,
+        "Permission denied",
+        "The organization has turned this permission off for the calling user.",
+    ),
+    ProblemCode(
+        "not_found",
+        404,
+        "Not found",
+        "No such resource, or it belongs to another organization or mode, or it "
+        "was deleted. Vaultgate does not distinguish these cases.",
+    ),
+    ProblemCode(
+        "method_not_allowed",
+        405,
+        "Method not allowed",
+        "The path exists but not with this method; `Allow` lists the methods it supports.",
+    ),
+    ProblemCode(
+        "not_acceptable",
+        406,
+        "Not acceptable",
+        "The `Accept` header admits no media type this operation can produce (it answers `application/json`).",
+    ),
+    ProblemCode("conflict", 409, "Conflict", "The request conflicts with the current state of the resource."),
+    ProblemCode(
+        "payload_too_large",
+        413,
+        "Payload too large",
+        "The body exceeds the cap for this operation. It was refused before being read whole.",
+    ),
+    ProblemCode(
+        "unsupported_media_type",
+        415,
+        "Unsupported media type",
+        "The `Content-Type` of the body is not one this operation accepts.",
+    ),
+    ProblemCode(
+        "rate_limited", 429, "Rate limited", "The API key's token bucket is empty. Retry after `Retry-After` seconds."
+    ),
+    ProblemCode(
+        "internal_error",
+        500,
+        "Internal server error",
+        "The server failed to handle the request. It was logged with the "
+        "`request_id`; quote it when you report the problem.",
+    ),
+    ProblemCode(
+        "service_unavailable",
+        503,
+        "Service unavailable",
+        "A component the gateway depends on (such as the database) is unreachable.",
+    ),
 ]
 PROBLEM_CODES: dict[str, ProblemCode] = {entry.code: entry for entry in _CODES}
 

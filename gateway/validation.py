@@ -15,14 +15,15 @@ from typing import Any
 from connexion.datastructures import MediaTypeDict
 from connexion.json_schema import Draft4RequestValidator
 from connexion.lifecycle import ConnexionRequest
+from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
 from connexion.validators import (
     JSONRequestBodyValidator,
     MultiPartFormDataValidator,
     ParameterValidator,
 )
-from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
-from starlette.formparsers import MultiPartException
+from starlette.datastructures import FormData, Headers, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import Scope
 
 from gateway.problems import FieldError, Problem
@@ -48,13 +49,13 @@ def field_errors(error: ValidationError) -> list[FieldError]:
     """One `FieldError` per offending field; `required`/`additionalProperties` name the field."""
     path = list(error.absolute_path)
     instance = error.instance
-    if error.validator == "required" and isinstance(instance, dict):
+    if error.validator == "required" and isinstance(instance, dict) and isinstance(error.validator_value, list):
         return [
             FieldError(f"'{name}' is a required property", pointer=_pointer([*path, name]))
             for name in error.validator_value
             if name not in instance
         ]
-    if error.validator == "additionalProperties" and isinstance(instance, dict):
+    if error.validator == "additionalProperties" and isinstance(instance, dict) and isinstance(error.schema, dict):
         declared = error.schema.get("properties", {})
         return [
             FieldError(f"'{name}' is not a property this operation accepts", pointer=_pointer([*path, name]))
@@ -62,6 +63,10 @@ def field_errors(error: ValidationError) -> list[FieldError]:
             if name not in declared
         ]
     return [FieldError(error.message, pointer=_pointer(path))]
+
+
+def _is_file(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "string" and schema.get("format") in ("binary", "base64")
 
 
 def raise_for_errors(errors: list[FieldError], where: str) -> None:
@@ -80,7 +85,8 @@ class JSONBodyValidator(JSONRequestBodyValidator):
 
     @property
     def _validator(self) -> Draft4Validator:
-        return Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)  # type: ignore[no-any-return]
+        validator: Draft4Validator = Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)
+        return validator
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         raw = b"".join([chunk async for chunk in stream])
@@ -89,16 +95,45 @@ class JSONBodyValidator(JSONRequestBodyValidator):
         try:
             return json.loads(raw.decode(self._encoding))
         except UnicodeDecodeError as exc:
-            raise Problem("invalid_json", f"The body is not valid {self._encoding}: {exc.reason} at byte {exc.start}.") from exc
+            raise Problem(
+                "invalid_json", f"The body is not valid {self._encoding}: {exc.reason} at byte {exc.start}."
+            ) from exc
         except json.JSONDecodeError as exc:
-            raise Problem("invalid_json", f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from exc
+            raise Problem(
+                "invalid_json", f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
+            ) from exc
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is None and not self._nullable:
-            raise Problem("validation_error", "The request body must not be empty.",
-                          errors=[FieldError("A JSON body is required", pointer="")])
+            raise Problem(
+                "validation_error",
+                "The request body must not be empty.",
+                errors=[FieldError("A JSON body is required", pointer="")],
+            )
         _validate_all(self._validator, body, "request body")
         return None
+
+
+class _CompleteMultiPartParser(MultiPartParser):
+    """starlette's parser, refusing a body cut off before its closing boundary.
+
+    starlette accepts such a body, silently dropping the unfinished part and
+    leaving its spool file open.
+    """
+
+    _complete = False
+
+    def on_end(self) -> None:
+        self._complete = True
+        super().on_end()
+
+    async def parse(self) -> FormData:
+        form = await super().parse()
+        if not self._complete:
+            for file in self._files_to_close_on_error:
+                file.close()
+            raise MultiPartException("the body ends before the closing boundary.")
+        return form
 
 
 class MultipartValidator(MultiPartFormDataValidator):
@@ -106,21 +141,48 @@ class MultipartValidator(MultiPartFormDataValidator):
 
     @property
     def _validator(self) -> Draft4Validator:
-        return Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)  # type: ignore[no-any-return]
+        validator: Draft4Validator = Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)
+        return validator
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> dict[str, Any]:
         try:
-            return await super()._parse(stream, scope)  # type: ignore[no-any-return]
+            form = await _CompleteMultiPartParser(Headers(scope=scope), stream).parse()
         except MultiPartException as exc:
             raise Problem("invalid_multipart", f"The multipart body is malformed: {exc.message}") from exc
         except UnicodeDecodeError as exc:
             raise Problem("invalid_multipart", "A multipart text field is not valid UTF-8.") from exc
+        # connexion's parser leaves these spool files open; the handler parses the body again.
+        try:
+            return self._validation_view(form)
+        finally:
+            await form.close()
+
+    def _validation_view(self, form: FormData) -> dict[str, Any]:
+        """Fields as the schema sees them: text values parsed, each uploaded file as ''."""
+        properties = self._schema.get("properties", {})
+        text: dict[str, list[str]] = {}
+        files: dict[str, str | list[str]] = {}
+        for name in form:
+            values = form.getlist(name)
+            schema = properties.get(name, {})
+            if _is_file(schema) and len(values) == 1:
+                files[name] = ""
+            elif _is_file(schema) or _is_file(schema.get("items", {})) or isinstance(values[0], UploadFile):
+                files[name] = [""] * len(values)
+            else:
+                text[name] = [str(value) for value in values]
+        data: dict[str, Any] = self._uri_parser.resolve_form(text) if self._uri_parser else text
+        data.update(files)
+        return data
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if self._strict_validation:
             declared = self._schema.get("properties", {})
-            extra = [FieldError(f"'{name}' is not a field this operation accepts", pointer=f"/{_escape(name)}")
-                     for name in body if name not in declared]
+            extra = [
+                FieldError(f"'{name}' is not a field this operation accepts", pointer=f"/{_escape(name)}")
+                for name in body
+                if name not in declared
+            ]
             raise_for_errors(extra, "multipart body")
         _validate_all(self._validator, body, "multipart body")
         return None
@@ -130,7 +192,9 @@ class AllParametersValidator(ParameterValidator):
     """Path, query and header parameters: every error reported, unknown query parameters too."""
 
     @staticmethod
-    def validate_parameter(parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None) -> str | None:
+    def validate_parameter(
+        parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
+    ) -> str | None:
         if value is None:
             return f"Missing required {parameter_type} parameter" if param.get("required") else None
         schema = param.get("schema", param)

@@ -19,7 +19,7 @@ fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-if ! (cd "$tmp" && npm pack --silent "@scalar/api-reference@${SCALAR_VERSION}") \
+if ! (cd "$tmp" && npm pack --loglevel=error "@scalar/api-reference@${SCALAR_VERSION}") \
     >"$tmp/npm.log" 2>&1; then
     cat "$tmp/npm.log" >&2
     echo "fetch-scalar: npm pack @scalar/api-reference@${SCALAR_VERSION} failed" >&2

@@ -12,8 +12,17 @@ from storage.models import ApiKey, Mode, Role, Tier, utcnow
 DEMO_EMAIL = "demo@example.com"
 DEMO_KEY_NAME = "Demo key"
 ALL_SCOPES = [
-    "meta:read", "vault:read", "vault:write", "chat:read", "workflows:read", "workflows:write",
-    "templates:read", "templates:write", "mcp:admin", "keys:admin", "webhooks:admin",
+    "meta:read",
+    "vault:read",
+    "vault:write",
+    "chat:read",
+    "workflows:read",
+    "workflows:write",
+    "templates:read",
+    "templates:write",
+    "mcp:admin",
+    "keys:admin",
+    "webhooks:admin",
 ]
 
 
@@ -22,8 +31,14 @@ def ensure_demo_key(session: Session, remembered_key: str | None) -> str:
     user = find_user_by_email(session, DEMO_EMAIL)
     if user is None:
         organization = create_organization(session, name="Demo Organization", tier=Tier.pro)
-        user = create_user(session, organization=organization, email=DEMO_EMAIL, name="Demo Admin",
-                           role=Role.admin, permissions=["template_fill"])
+        user = create_user(
+            session,
+            organization=organization,
+            email=DEMO_EMAIL,
+            name="Demo Admin",
+            role=Role.admin,
+            permissions=["template_fill"],
+        )
     if remembered_key and api_keys.is_well_formed(remembered_key):
         key = api_keys.find_key(session, remembered_key)
         now = utcnow()

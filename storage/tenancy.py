@@ -22,11 +22,9 @@ class Tenant:
     organization_id: uuid.UUID
     mode: Mode
 
-    def select(self, model: type[TenantModel]) -> Select[tuple[TenantModel]]:
+    def select(self, model: type[TenantModel]) -> Select[TenantModel]:
         """`SELECT` of `model` already restricted to this tenant; soft-deleted rows excluded."""
-        statement = select(model).where(
-            model.organization_id == self.organization_id, model.mode == self.mode
-        )
+        statement = select(model).where(model.organization_id == self.organization_id, model.mode == self.mode)
         deleted_at = getattr(model, "deleted_at", None)
         if deleted_at is not None:
             statement = statement.where(deleted_at.is_(None))

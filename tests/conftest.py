@@ -49,8 +49,9 @@ def postgres_admin_url() -> Iterator[str]:
     if started.returncode != 0:
         raise RuntimeError(f"could not start PostgreSQL: {started.stderr}")
     url = started.stdout.strip()
-    admin = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://"),
-                                     isolation_level="AUTOCOMMIT")
+    admin = sqlalchemy.create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as connection:
         connection.execute(sqlalchemy.text("CREATE DATABASE vaultgate_template"))
     upgrade_to_head(url.rsplit("/", 1)[0] + "/vaultgate_template")
@@ -79,8 +80,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     else:
         admin_url = request.getfixturevalue("postgres_admin_url")
         name = f"test_{uuid.uuid4().hex[:16]}"
-        admin = sqlalchemy.create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"),
-                                         isolation_level="AUTOCOMMIT")
+        admin = sqlalchemy.create_engine(
+            admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+        )
         with admin.connect() as connection:
             connection.execute(sqlalchemy.text(f"CREATE DATABASE {name} TEMPLATE vaultgate_template"))
         admin.dispose()
@@ -120,17 +122,34 @@ class Tenants:
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
 
-    def caller(self, *, mode: Mode = Mode.test, scopes: list[str] | None = None, tier: Tier = Tier.pro,
-               role: Role = Role.admin, organization_id: uuid.UUID | None = None) -> Caller:
+    def caller(
+        self,
+        *,
+        mode: Mode = Mode.test,
+        scopes: list[str] | None = None,
+        tier: Tier = Tier.pro,
+        role: Role = Role.admin,
+        organization_id: uuid.UUID | None = None,
+    ) -> Caller:
         with session_scope(self.database_url) as session:
             from storage.accounts import get_organization
 
-            organization = (get_organization(session, organization_id) if organization_id
-                            else create_organization(session, name="Acme", tier=tier))
-            user = create_user(session, organization=organization, email=f"{uuid.uuid4().hex}@example.com",
-                               name="Ada", role=role, permissions=["template_fill"])
-            issued = api_keys.create_key(session, user=user, mode=mode, name="test key",
-                                         scopes=ALL_SCOPES if scopes is None else scopes)
+            organization = (
+                get_organization(session, organization_id)
+                if organization_id
+                else create_organization(session, name="Acme", tier=tier)
+            )
+            user = create_user(
+                session,
+                organization=organization,
+                email=f"{uuid.uuid4().hex}@example.com",
+                name="Ada",
+                role=role,
+                permissions=["template_fill"],
+            )
+            issued = api_keys.create_key(
+                session, user=user, mode=mode, name="test key", scopes=ALL_SCOPES if scopes is None else scopes
+            )
             return Caller(issued.secret, issued.record.id, organization.id, user.id)
 
 
@@ -151,11 +170,14 @@ class LiveServer:
     database_url: str
 
 
-def start_server(database_url: str, port: int, log_path: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def start_server(
+    database_url: str, port: int, log_path: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "VAULTGATE_DATABASE_URL": database_url, "VAULTGATE_PORT": str(port), **(extra_env or {})}
     with log_path.open("ab") as log:
-        process = subprocess.Popen([sys.executable, "-m", "gateway", "serve"], env=env, cwd=ROOT,
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

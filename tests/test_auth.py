@@ -98,7 +98,8 @@ def test_use_records_last_used_at(client: TestClient, caller: Caller, database_u
 
     with session_scope(database_url) as session:
         key = session.get(ApiKey, caller.key_id)
-        assert key is not None and key.last_used_at is not None
+        assert key is not None
+        assert key.last_used_at is not None
 
 
 def test_a_test_key_never_sees_live_objects(tenants: Tenants, database_url: str) -> None:

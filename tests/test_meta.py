@@ -39,7 +39,10 @@ def test_capabilities_lists_every_operation_from_the_spec(client: TestClient, ca
     assert set(listed) == {op["operationId"] for item in spec.values() for op in item.values()}
     whoami = listed["meta.whoami"]
     assert (whoami["method"], whoami["path"]) == ("GET", "/api/v2/meta/whoami")
-    assert (whoami["scope"], whoami["cost"]) == (spec["/meta/whoami"]["get"]["x-scope"], spec["/meta/whoami"]["get"]["x-cost"])
+    assert (whoami["scope"], whoami["cost"]) == (
+        spec["/meta/whoami"]["get"]["x-scope"],
+        spec["/meta/whoami"]["get"]["x-cost"],
+    )
     assert listed["meta.health"]["mcp"] is False
 
 

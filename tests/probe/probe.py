@@ -9,7 +9,8 @@ def echo(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def upload(body: dict[str, Any]) -> dict[str, Any]:
+def upload(body: dict[str, Any], file: Any) -> dict[str, Any]:
+    file.file.close()
     return {"name": body.get("name", "")}
 
 

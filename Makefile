@@ -1,0 +1,32 @@
+# The two commands a newcomer needs: `make serve` and `make test`.
+VENV    := .venv
+PYTHON  := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
+SCALAR  := gateway/static/scalar/standalone.js
+
+.PHONY: serve test lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+$(SCALAR): scripts/fetch-scalar.sh
+	scripts/fetch-scalar.sh
+
+serve: $(STAMP) $(SCALAR)
+	$(VENV)/bin/vaultgate serve --demo
+
+test: $(STAMP) $(SCALAR)
+	scripts/test.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	$(PYTHON) -m bench
+
+clean:
+	rm -rf $(VENV) var gateway/static/scalar
