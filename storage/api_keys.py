@@ -84,7 +84,9 @@ def find_key(session: Session, token: str) -> ApiKey | None:
 
 
 def mark_used(session: Session, key: ApiKey, now: datetime) -> None:
-    # Conditional so concurrent requests do not all write the same row.
+    if key.last_used_at is not None and key.last_used_at >= now - LAST_USED_RESOLUTION:
+        return
+    # Conditional in SQL too, so concurrent requests do not all write the same row.
     session.execute(
         update(ApiKey)
         .where(ApiKey.id == key.id)

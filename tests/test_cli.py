@@ -1,0 +1,95 @@
+"""The operator's CLI, as a newcomer uses it: `serve --demo` prints a key that works."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import ROOT, free_port
+
+
+def _serve_demo(workdir: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
+    env = {**os.environ, "VAULTGATE_PORT": str(port), "PYTHONPATH": str(ROOT)}
+    env.pop("VAULTGATE_DATABASE_URL", None)
+    log = workdir / f"serve-{time.monotonic_ns()}.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve", "--demo"],
+            cwd=workdir,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        match = re.search(r"Demo API key \(test mode\): (vg_test_[0-9a-f]{48})", log.read_text())
+        if match:
+            return process, match.group(1)
+        if process.poll() is not None:
+            raise AssertionError(f"server exited without printing a demo key:\n{log.read_text()}")
+        time.sleep(0.1)
+    process.kill()
+    raise AssertionError("no demo key printed within a minute")
+
+
+def _whoami(port: int, key: str) -> httpx.Response:
+    for _ in range(100):
+        try:
+            return httpx.get(
+                f"http://127.0.0.1:{port}/api/v2/meta/whoami", headers={"Authorization": f"Bearer {key}"}, timeout=2
+            )
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("server did not answer")
+
+
+def test_serve_demo_prints_a_working_key_and_keeps_it_across_restarts(tmp_path: Path) -> None:
+    port = free_port()
+    process, key = _serve_demo(tmp_path, port)
+    try:
+        response = _whoami(port, key)
+        assert response.status_code == 200
+        assert response.json()["organization"]["name"] == "Demo Organization"
+        assert response.json()["mode"] == "test"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert (tmp_path / "var" / "vaultgate.db").exists()
+    assert (tmp_path / "var" / "demo-key").stat().st_mode & 0o077 == 0
+
+    process, second_key = _serve_demo(tmp_path, port)
+    process.terminate()
+    process.wait(timeout=10)
+    assert second_key == key
+
+
+def test_keys_create_prints_a_key_once_for_an_existing_user(tmp_path: Path) -> None:
+    env = {**os.environ, "VAULTGATE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PYTHONPATH": str(ROOT)}
+
+    def vaultgate(*args: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "gateway", *args], env=env, cwd=tmp_path, check=True, capture_output=True, text=True
+        ).stdout.strip()
+
+    vaultgate("init")
+    organization = vaultgate("orgs", "create", "--name", "Acme", "--tier", "free")
+    vaultgate("users", "create", "--org", organization, "--email", "ada@acme.test", "--name", "Ada")
+    key = vaultgate("keys", "create", "--email", "ada@acme.test", "--mode", "live", "--scope", "meta:read")
+
+    assert re.fullmatch(r"vg_live_[0-9a-f]{48}", key)
+    failed = subprocess.run(
+        [sys.executable, "-m", "gateway", "keys", "create", "--email", "nobody@acme.test"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert failed.returncode != 0
+    assert "no user with email" in failed.stderr
