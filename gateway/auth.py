@@ -107,6 +107,13 @@ def require_scope(principal: Principal, scope: str | None) -> None:
     )
 
 
+def require_grantable(principal: Principal, scopes: list[str]) -> None:
+    """A key can hand out only scopes it holds itself, so no key can mint a stronger one."""
+    missing = sorted(set(scopes) - principal.scopes)
+    if missing:
+        raise Problem("forbidden", f"This key cannot grant scopes it does not hold: {', '.join(missing)}.")
+
+
 def current_principal() -> Principal:
     """The caller of the operation being handled (set by the gateway middleware)."""
     principal = context.context["token_info"]

@@ -14,9 +14,9 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from gateway.contract import Contract
-from gateway.problems import PROBLEM_MEDIA_TYPE, Problem
+from gateway.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem
 from gateway.request_id import current_request_id
-from storage.errors import NotFoundError
+from storage.errors import ConflictError, InvalidInputError, NotFoundError
 
 logger = logging.getLogger("vaultgate.errors")
 
@@ -44,6 +44,10 @@ def translate(exc: Exception, request: ConnexionRequest, contract: Contract) -> 
         return exc
     if isinstance(exc, NotFoundError):
         return Problem("not_found", str(exc))
+    if isinstance(exc, ConflictError):
+        return Problem("conflict", str(exc))
+    if isinstance(exc, InvalidInputError):
+        return Problem("validation_error", exc.detail, status=422, errors=[FieldError(exc.detail, pointer=exc.pointer)])
     if isinstance(exc, HTTPException) and exc.status_code == 405:
         path = request.url.path
         allowed = contract.allowed_methods(path)
@@ -71,5 +75,13 @@ def install_error_handlers(app: AsyncApp, contract: Contract) -> None:
             logger.info("request %s answered %s %s", current_request_id(), problem.status, problem.code)
         return _respond(request, problem)
 
-    for exc_class in (Problem, NotFoundError, ProblemException, HTTPException, Exception):
+    for exc_class in (
+        Problem,
+        NotFoundError,
+        ConflictError,
+        InvalidInputError,
+        ProblemException,
+        HTTPException,
+        Exception,
+    ):
         app.add_error_handler(exc_class, handle)

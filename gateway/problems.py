@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from typing import Any
 
 from gateway.request_id import current_request_id
@@ -53,6 +52,13 @@ _CODES = [
         400,
         "Malformed multipart body",
         "The multipart/form-data body is broken (bad boundary, truncated part). Nothing was stored.",
+    ),
+    ProblemCode(
+        "invalid_cursor",
+        400,
+        "Invalid cursor",
+        "The `cursor` parameter was altered, or belongs to another list, caller or set of "
+        "filters. Pass `next_cursor` from the previous page unchanged, with the same filters.",
     ),
     ProblemCode(
         "unauthorized",
@@ -157,11 +163,10 @@ class Problem(Exception):
     extensions: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        known = PROBLEM_CODES.get(self.code)
-        if not self.status:
-            self.status = known.status if known else 500
-        if not self.title:
-            self.title = known.title if known else HTTPStatus(self.status).phrase
+        # Every code needs a page at /problems/<code>, so an unregistered one is a bug.
+        known = PROBLEM_CODES[self.code]
+        self.status = self.status or known.status
+        self.title = self.title or known.title
         super().__init__(f"{self.status} {self.code}: {self.detail}")
 
     def body(self, instance: str) -> dict[str, Any]:

@@ -8,12 +8,15 @@ import secrets
 import uuid
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from storage.errors import ConflictError, InvalidInputError
 from storage.models import ApiKey, Mode, User, utcnow
+from storage.pagination import Page, Position, fetch_page
+from storage.tenancy import Tenant
 
 _FORMAT = re.compile(r"^vg_(live|test)_([0-9a-f]{40})([0-9a-f]{8})$")
 PREFIX_LENGTH = 12
@@ -60,6 +63,8 @@ def create_key(
     scopes: list[str],
     expires_at: datetime | None = None,
 ) -> IssuedKey:
+    if expires_at is not None and expires_at <= utcnow():
+        raise InvalidInputError("/expires_at", "expires_at must be in the future")
     secret = generate_key(mode)
     record = ApiKey(
         id=uuid.uuid4(),
@@ -70,7 +75,7 @@ def create_key(
         prefix=secret[:PREFIX_LENGTH],
         key_hash=hash_key(secret),
         scopes=sorted(set(scopes)),
-        expires_at=expires_at,
+        expires_at=expires_at.astimezone(UTC) if expires_at else None,
         created_at=utcnow(),
     )
     session.add(record)
@@ -98,3 +103,32 @@ def mark_used(session: Session, key: ApiKey, now: datetime) -> None:
 def revoke_key(session: Session, key: ApiKey, now: datetime) -> None:
     if key.revoked_at is None:
         key.revoked_at = now
+
+
+def list_keys(session: Session, tenant: Tenant, limit: int, after: Position | None) -> Page[ApiKey]:
+    return fetch_page(session, tenant.select(ApiKey), ApiKey, limit, after)
+
+
+def revoke_tenant_key(
+    session: Session, tenant: Tenant, key_id: uuid.UUID, now: datetime, acting_key_id: uuid.UUID
+) -> ApiKey:
+    """Revoke one of the tenant's keys; revoking an already revoked key changes nothing."""
+    key = tenant.get(session, ApiKey, key_id)
+    if key.id == acting_key_id:
+        # Locking yourself out by accident is worse than one more step: use another key, or rotate.
+        raise ConflictError("A key cannot revoke itself; revoke it with another key, or rotate it.")
+    revoke_key(session, key, now)
+    return key
+
+
+def rotate_key(session: Session, tenant: Tenant, key_id: uuid.UUID, grace: timedelta, now: datetime) -> IssuedKey:
+    """A new key with the old one's user, name and scopes; the old one expires after `grace`."""
+    old = tenant.get(session, ApiKey, key_id)
+    if old.revoked_at is not None or (old.expires_at is not None and old.expires_at <= now):
+        raise ConflictError(f"api_key {key_id} is revoked or expired and cannot be rotated")
+    retire_at = now + grace
+    issued = create_key(
+        session, user=old.user, mode=old.mode, name=old.name, scopes=old.scopes, expires_at=old.expires_at
+    )
+    old.expires_at = min(old.expires_at, retire_at) if old.expires_at else retire_at
+    return issued

@@ -12,3 +12,16 @@ class NotFoundError(StorageError):
         super().__init__(f"No {kind} with id {object_id}")
         self.kind = kind
         self.object_id = object_id
+
+
+class ConflictError(StorageError):
+    """The object's current state forbids the change (e.g. rotating a revoked key)."""
+
+
+class InvalidInputError(StorageError):
+    """A well-formed value the data rules refuse (e.g. an expiry in the past); `pointer` names it."""
+
+    def __init__(self, pointer: str, detail: str) -> None:
+        super().__init__(detail)
+        self.pointer = pointer
+        self.detail = detail

@@ -107,3 +107,12 @@ class ApiKey(TenantMixin, Base):
     last_used_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class InstanceSecret(Base):
+    """A random key shared by every process of this installation (cursor and URL signing)."""
+
+    __tablename__ = "instance_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

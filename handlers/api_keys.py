@@ -1,0 +1,72 @@
+"""api_keys: list, create, rotate and revoke the organization's keys in the caller's mode."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from gateway.auth import current_principal, database_session, require_grantable
+from gateway.cursors import Pager
+from gateway.validation import parse_date_time
+from storage import api_keys
+from storage.models import ApiKey, User, utcnow
+from storage.secrets import instance_secret
+
+
+def _view(key: ApiKey) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "name": key.name,
+        "prefix": key.prefix,
+        "mode": key.mode.value,
+        "scopes": key.scopes,
+        "user_id": key.user_id,
+        "created_at": key.created_at,
+        "expires_at": key.expires_at,
+        "revoked_at": key.revoked_at,
+        "last_used_at": key.last_used_at,
+    }
+
+
+def _issued_view(issued: api_keys.IssuedKey) -> tuple[dict[str, Any], int, dict[str, str]]:
+    return {**_view(issued.record), "key": issued.secret}, 201, {"Location": f"/api/v2/api-keys/{issued.record.id}"}
+
+
+def list(*, limit: int = 25, cursor: str | None = None) -> dict[str, Any]:
+    """List the organization's keys in the caller's mode, newest first."""
+    tenant = current_principal().tenant
+    with database_session() as session:
+        pager = Pager(instance_secret(session, "cursor"), tenant, "api_keys.list", {})
+        page = api_keys.list_keys(session, tenant, limit, pager.position(cursor))
+        return pager.envelope(page, _view)
+
+
+def create(*, body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Create a key for the calling user, in the caller's mode; the secret is shown only here."""
+    principal = current_principal()
+    require_grantable(principal, body["scopes"])
+    expires_at = parse_date_time(body["expires_at"]) if body.get("expires_at") else None
+    with database_session() as session:
+        user = session.get_one(User, principal.user_id)
+        issued = api_keys.create_key(
+            session, user=user, mode=principal.mode, name=body["name"], scopes=body["scopes"], expires_at=expires_at
+        )
+        return _issued_view(issued)
+
+
+def rotate(*, key_id: str, body: dict[str, Any] | None = None) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Issue a replacement key; the old one keeps working for the grace period."""
+    grace = timedelta(seconds=(body or {}).get("grace_period_seconds", 86400))
+    with database_session() as session:
+        issued = api_keys.rotate_key(session, current_principal().tenant, uuid.UUID(key_id), grace, utcnow())
+        return _issued_view(issued)
+
+
+def revoke(*, key_id: str) -> dict[str, Any]:
+    """Revoke a key at once, in every process."""
+    principal = current_principal()
+    with database_session() as session:
+        return _view(
+            api_keys.revoke_tenant_key(session, principal.tenant, uuid.UUID(key_id), utcnow(), principal.key_id)
+        )

@@ -1,0 +1,24 @@
+"""Instance secrets (cursor and URL signing keys), generated once and shared through the database."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import InstanceSecret
+
+
+def instance_secret(session: Session, name: str) -> bytes:
+    """The secret called `name`, created on first use; every process and machine reads the same one."""
+    existing = session.scalar(select(InstanceSecret.value).where(InstanceSecret.name == name))
+    if existing is not None:
+        return bytes.fromhex(existing)
+    try:
+        with session.begin_nested():
+            session.add(InstanceSecret(name=name, value=secrets.token_hex(32)))
+    except IntegrityError:
+        pass  # another process created it first; read theirs
+    return bytes.fromhex(session.scalars(select(InstanceSecret.value).where(InstanceSecret.name == name)).one())
