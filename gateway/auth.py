@@ -69,32 +69,31 @@ def authenticate(database_url: str, token: str) -> Principal:
         raise _unauthorized("The API key is malformed (bad format or checksum).")
     now = utcnow()
     with session_scope(database_url) as session:
-        key = api_keys.find_key(session, token)
+        key = api_keys.find_credential(session, token)
         if key is None:
             raise _unauthorized("The API key is not recognized.")
         if key.revoked_at is not None and key.revoked_at <= now:
             raise _unauthorized("The API key has been revoked.")
         if key.expires_at is not None and key.expires_at <= now:
             raise _unauthorized("The API key has expired.")
-        api_keys.mark_used(session, key, now)
-        user, organization = key.user, key.user.organization
-        return Principal(
-            auth_kind="api_key",
-            key_id=key.id,
-            key_prefix=key.prefix,
-            key_name=key.name,
-            key_expires_at=key.expires_at,
-            scopes=frozenset(key.scopes),
-            user_id=user.id,
-            user_email=user.email,
-            user_name=user.name,
-            user_role=user.role,
-            user_permissions=tuple(user.permissions),
-            organization_id=organization.id,
-            organization_name=organization.name,
-            tier=organization.tier,
-            mode=key.mode,
-        )
+        api_keys.mark_credential_used(session, key, now)
+    return Principal(
+        auth_kind="api_key",
+        key_id=key.key_id,
+        key_prefix=key.prefix,
+        key_name=key.name,
+        key_expires_at=key.expires_at,
+        scopes=frozenset(key.scopes),
+        user_id=key.user_id,
+        user_email=key.user_email,
+        user_name=key.user_name,
+        user_role=key.user_role,
+        user_permissions=tuple(key.user_permissions),
+        organization_id=key.organization_id,
+        organization_name=key.organization_name,
+        tier=key.tier,
+        mode=key.mode,
+    )
 
 
 def require_scope(principal: Principal, scope: str | None) -> None:

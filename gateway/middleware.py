@@ -11,6 +11,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.auth import authenticate, bearer_token, require_scope
+from gateway.body_caps import body_cap, capped_receive
 from gateway.contract import Contract
 from gateway.problems import Problem
 from gateway.settings import Settings
@@ -57,4 +58,5 @@ class GatewayMiddleware:
             principal = await to_thread.run_sync(authenticate, self.settings.database_url, token)
             require_scope(principal, operation.scope)
             context["token_info"] = principal
+        receive = capped_receive(receive, scope, body_cap(self.settings, operation_id, headers))
         await self.app(scope, receive, send)

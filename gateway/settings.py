@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     # Response validation costs throughput; tests and the contract run turn it on.
     validate_responses: bool = False
     log_level: str = "info"
+    # SPEC §2 body caps; uploads per operation, e.g. '{"templates.start_fill": 26214400}'.
+    max_json_body_bytes: int = 128 * 1024
+    max_upload_bytes: int = 50 * 1024 * 1024
+    upload_limits: dict[str, int] = {"templates.start_fill": 25 * 1024 * 1024}
 
 
 @cache

@@ -25,7 +25,7 @@ from connexion.validators import (
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
-from starlette.types import Scope
+from starlette.types import Message, Receive, Scope
 
 from gateway.problems import FieldError, Problem
 
@@ -103,7 +103,30 @@ def _validate_all(validator: Draft4Validator, instance: Any, where: str) -> None
     raise_for_errors(errors, where)
 
 
-class JSONBodyValidator(JSONRequestBodyValidator):
+class _StreamedBodyMixin:
+    """connexion takes a body without `Content-Length` for an absent one; chunked bodies have none."""
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        headers = Headers(scope=scope)
+        if "content-length" in headers or "chunked" not in headers.get("transfer-encoding", "").lower():
+            wrapped: tuple[Receive, Scope] = await super().wrap_receive(receive, scope=scope)  # type: ignore[misc]
+            return wrapped
+        messages: list[Message] = []
+
+        async def stream() -> AsyncGenerator[bytes, None]:
+            more_body = True
+            while more_body:
+                message = await receive()
+                messages.append(message)
+                more_body = message.get("more_body", False)
+                yield message.get("body", b"")
+
+        body = await self._parse(stream(), scope=scope)  # type: ignore[attr-defined]
+        self._validate(body)  # type: ignore[attr-defined]
+        return self._insert_messages(receive, messages=messages), scope  # type: ignore[attr-defined]
+
+
+class JSONBodyValidator(_StreamedBodyMixin, JSONRequestBodyValidator):
     """JSON bodies: UTF-8 and syntax errors are 400 problems, all schema errors listed."""
 
     @property
@@ -116,15 +139,21 @@ class JSONBodyValidator(JSONRequestBodyValidator):
         if not raw:
             return None
         try:
-            return json.loads(raw.decode(self._encoding))
+            value = json.loads(raw.decode(self._encoding))
         except UnicodeDecodeError as exc:
-            raise Problem(
-                "invalid_json", f"The body is not valid {self._encoding}: {exc.reason} at byte {exc.start}."
-            ) from exc
+            detail = f"The body is not valid {self._encoding}: {exc.reason} at byte {exc.start}."
+            raise Problem("invalid_json", detail) from exc
         except json.JSONDecodeError as exc:
+            detail = f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
+            raise Problem("invalid_json", detail) from exc
+        # A literal `null` is a body, unlike an empty one, and must not pass as "absent".
+        if value is None and not self._nullable:
             raise Problem(
-                "invalid_json", f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
-            ) from exc
+                "validation_error",
+                "The request body must not be null.",
+                errors=[FieldError("None is not of type 'object'", pointer="")],
+            )
+        return value
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is None and not self._required:
@@ -161,7 +190,7 @@ class _CompleteMultiPartParser(MultiPartParser):
         return form
 
 
-class MultipartValidator(MultiPartFormDataValidator):
+class MultipartValidator(_StreamedBodyMixin, MultiPartFormDataValidator):
     """Multipart bodies: a broken body is a 400 problem, all field errors listed."""
 
     @property

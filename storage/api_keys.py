@@ -9,12 +9,13 @@ import uuid
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from storage.errors import ConflictError, InvalidInputError
-from storage.models import ApiKey, Mode, User, utcnow
+from storage.models import ApiKey, Mode, Organization, Role, Tier, User, utcnow
 from storage.pagination import Page, Position, fetch_page
 from storage.tenancy import Tenant
 
@@ -88,13 +89,67 @@ def find_key(session: Session, token: str) -> ApiKey | None:
     return session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(token)))
 
 
-def mark_used(session: Session, key: ApiKey, now: datetime) -> None:
-    if key.last_used_at is not None and key.last_used_at >= now - LAST_USED_RESOLUTION:
+@dataclass(frozen=True)
+class Credential:
+    """What authenticating a request needs of a key, its user and organization: one row."""
+
+    key_id: uuid.UUID
+    prefix: str
+    name: str
+    mode: Mode
+    scopes: list[str]
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    user_id: uuid.UUID
+    user_email: str
+    user_name: str
+    user_role: Role
+    user_permissions: list[str]
+    organization_id: uuid.UUID
+    organization_name: str
+    tier: Tier
+
+
+# Built once: constructing the statement cost more than running it.
+_FIND_CREDENTIAL = (
+    select(
+        ApiKey.id,
+        ApiKey.prefix,
+        ApiKey.name,
+        ApiKey.mode,
+        ApiKey.scopes,
+        ApiKey.expires_at,
+        ApiKey.revoked_at,
+        ApiKey.last_used_at,
+        User.id,
+        User.email,
+        User.name,
+        User.role,
+        User.permissions,
+        Organization.id,
+        Organization.name,
+        Organization.tier,
+    )
+    .join(User, User.id == ApiKey.user_id)
+    .join(Organization, Organization.id == User.organization_id)
+    .where(ApiKey.key_hash == bindparam("key_hash"))
+)
+
+
+def find_credential(session: Session, token: str) -> Credential | None:
+    """The key behind a token, as a plain row: this runs on every request, so no ORM objects."""
+    row = session.connection().execute(_FIND_CREDENTIAL, {"key_hash": hash_key(token)}).first()
+    return None if row is None else Credential(*cast(tuple[Any, ...], row))
+
+
+def mark_credential_used(session: Session, credential: Credential, now: datetime) -> None:
+    if credential.last_used_at is not None and credential.last_used_at >= now - LAST_USED_RESOLUTION:
         return
     # Conditional in SQL too, so concurrent requests do not all write the same row.
     session.execute(
         update(ApiKey)
-        .where(ApiKey.id == key.id)
+        .where(ApiKey.id == credential.key_id)
         .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < now - LAST_USED_RESOLUTION))
         .values(last_used_at=now)
     )

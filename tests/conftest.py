@@ -24,6 +24,7 @@ from gateway.settings import Settings
 from storage import api_keys
 from storage.accounts import create_organization, create_user
 from storage.database import dispose_engine, session_scope
+from storage.demo import ALL_SCOPES as EVERY_SCOPE
 from storage.migrate import upgrade_to_head
 from storage.models import Mode, Role, Tier
 
@@ -168,6 +169,7 @@ class LiveServer:
     url: str
     api_key: str
     database_url: str
+    pid: int
 
 
 def start_server(
@@ -198,10 +200,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     directory = tmp_path_factory.mktemp("live")
     database_url = f"sqlite:///{directory / 'vaultgate.db'}"
     upgrade_to_head(database_url)
-    caller = Tenants(database_url).caller()
+    caller = Tenants(database_url).caller(scopes=EVERY_SCOPE)
     dispose_engine(database_url)
     port = free_port()
     process = start_server(database_url, port, directory / "server.log")
-    yield LiveServer(f"http://127.0.0.1:{port}", caller.key, database_url)
+    yield LiveServer(f"http://127.0.0.1:{port}", caller.key, database_url, process.pid)
     process.terminate()
     process.wait(timeout=10)

@@ -123,6 +123,16 @@ def test_rotation_keeps_the_old_key_for_the_grace_period(client: TestClient, cal
     assert client.get(WHOAMI, headers=bearer(new["key"])).status_code == 200
 
 
+def test_rotate_takes_no_body_but_refuses_a_null_one(client: TestClient, caller: Caller) -> None:
+    created = create(client, caller)
+    json_headers = {**caller.headers, "Content-Type": "application/json"}
+
+    refused = client.post(f"{KEYS}/{created['id']}/rotate", headers=json_headers, content=b"null")
+
+    assert refused.status_code == 400
+    assert client.post(f"{KEYS}/{created['id']}/rotate", headers=caller.headers).status_code == 201
+
+
 def test_revoked_key_cannot_be_rotated(client: TestClient, caller: Caller) -> None:
     created = create(client, caller)
     client.delete(f"{KEYS}/{created['id']}", headers=caller.headers)
@@ -199,10 +209,14 @@ def test_tampered_cursor_is_a_400(client: TestClient, caller: Caller) -> None:
     payload, signature = cursor.split(".")
     tampered = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + "." + signature
 
-    for bad in (tampered, "garbage", cursor + "x"):
-        response = client.get(KEYS, headers=caller.headers, params={"cursor": bad})
+    for forged in (tampered, cursor + "x", "e30.AAAA"):
+        response = client.get(KEYS, headers=caller.headers, params={"cursor": forged})
         assert response.status_code == 400
         assert response.json()["code"] == "invalid_cursor"
+        assert response.json()["errors"][0]["parameter"] == "cursor"
+    misshapen = client.get(KEYS, headers=caller.headers, params={"cursor": "garbage"})
+    assert misshapen.status_code == 400
+    assert misshapen.json()["errors"][0]["parameter"] == "cursor"
 
 
 def test_another_tenants_cursor_is_a_400(client: TestClient, tenants: Tenants) -> None:
