@@ -20,6 +20,7 @@ from gateway.docs import docs_routes
 from gateway.errors import install_error_handlers
 from gateway.middleware import GatewayMiddleware
 from gateway.pages import openapi_endpoint, problem_page
+from gateway.rate_limits import buckets_for
 from gateway.request_id import RequestIdMiddleware
 from gateway.settings import Settings, get_settings
 from gateway.validation import VALIDATOR_MAP
@@ -61,8 +62,11 @@ def create_app(
     settings = settings or get_settings()
     spec_path = spec_path.resolve()
     contract = load_contract(spec_path)
+    buckets = buckets_for(settings.redis_url)
     middlewares = [
-        partial(GatewayMiddleware, contract=contract, settings=settings) if m is SecurityMiddleware else m
+        partial(GatewayMiddleware, contract=contract, settings=settings, buckets=buckets)
+        if m is SecurityMiddleware
+        else m
         for m in ConnexionMiddleware.default_middlewares
     ]
     app = AsyncApp(__name__, middlewares=middlewares, validator_map=VALIDATOR_MAP)

@@ -12,6 +12,7 @@ from connexion import context
 from sqlalchemy.orm import Session
 
 from gateway.problems import Problem
+from gateway.rate_limits import Draw, Policy
 from gateway.settings import Settings
 from storage import api_keys
 from storage.database import session_scope
@@ -118,6 +119,14 @@ def current_principal() -> Principal:
     principal = context.context["token_info"]
     assert isinstance(principal, Principal)
     return principal
+
+
+def current_rate_limit() -> tuple[Policy, Draw]:
+    """The caller's bucket policy and the draw this request made (set by the gateway middleware)."""
+    policy, draw = context.context["rate_limit"]
+    assert isinstance(policy, Policy)
+    assert isinstance(draw, Draw)
+    return policy, draw
 
 
 def current_settings() -> Settings:

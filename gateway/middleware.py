@@ -14,6 +14,8 @@ from gateway.auth import authenticate, bearer_token, require_scope
 from gateway.body_caps import body_cap, capped_receive
 from gateway.contract import Contract
 from gateway.problems import Problem
+from gateway.rate_limits import POLICIES, Buckets, rate_limit_headers
+from gateway.request_id import add_response_headers
 from gateway.settings import Settings
 
 _JSON_RANGES = {"*/*", "application/*", "application/json", "application/problem+json"}
@@ -34,10 +36,11 @@ def accepts_json(accept: str | None) -> bool:
 class GatewayMiddleware:
     """Runs for every routed operation before request validation."""
 
-    def __init__(self, app: ASGIApp, *, contract: Contract, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, *, contract: Contract, settings: Settings, buckets: Buckets) -> None:
         self.app = app
         self.contract = contract
         self.settings = settings
+        self.buckets = buckets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,5 +61,15 @@ class GatewayMiddleware:
             principal = await to_thread.run_sync(authenticate, self.settings.database_url, token)
             require_scope(principal, operation.scope)
             context["token_info"] = principal
+            policy = POLICIES[principal.tier]
+            draw = await self.buckets.draw(str(principal.key_id), policy, operation.cost)
+            add_response_headers(scope, rate_limit_headers(policy, draw, operation.cost))
+            context["rate_limit"] = (policy, draw)
+            if not draw.allowed:
+                raise Problem(
+                    "rate_limited",
+                    f"This key's '{policy.name}' bucket is empty; retry in {draw.reset_seconds} s.",
+                    headers={"Retry-After": str(draw.reset_seconds)},
+                )
         receive = capped_receive(receive, scope, body_cap(self.settings, operation_id, headers))
         await self.app(scope, receive, send)

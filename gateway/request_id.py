@@ -1,4 +1,5 @@
-"""The request id: taken from a sane incoming `X-Request-Id` or minted, echoed on every response."""
+"""The outermost edge: the request id (a sane incoming `X-Request-Id` or a minted one) and the
+headers inner layers ask to add to every response, error responses included."""
 
 from __future__ import annotations
 
@@ -24,6 +25,14 @@ def new_request_id() -> str:
     return f"req_{uuid.uuid4().hex}"
 
 
+_EXTRA_HEADERS = "vaultgate.response_headers"
+
+
+def add_response_headers(scope: Scope, headers: dict[str, str]) -> None:
+    """Have `headers` on this request's response, whichever layer ends up answering."""
+    scope.setdefault("extensions", {}).setdefault(_EXTRA_HEADERS, {}).update(headers)
+
+
 class RequestIdMiddleware:
     """Outermost middleware, so even a crash below it answers with the id."""
 
@@ -37,10 +46,15 @@ class RequestIdMiddleware:
         incoming = Headers(scope=scope).get(HEADER, "")
         request_id = incoming if _SANE.match(incoming) else new_request_id()
         token = _request_id.set(request_id)
+        extra: dict[str, str] = {}
+        scope.setdefault("extensions", {})[_EXTRA_HEADERS] = extra
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[HEADER] = request_id
+                headers = MutableHeaders(scope=message)
+                headers[HEADER] = request_id
+                for name, value in extra.items():
+                    headers.setdefault(name, value)
             await send(message)
 
         try:

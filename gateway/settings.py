@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     # Response validation costs throughput; tests and the contract run turn it on.
     validate_responses: bool = False
     log_level: str = "info"
+    # Unset: rate-limit buckets in process memory. Set: shared by every process through Redis.
+    redis_url: str | None = None
     # SPEC §2 body caps; uploads per operation, e.g. '{"templates.start_fill": 26214400}'.
     max_json_body_bytes: int = 128 * 1024
     max_upload_bytes: int = 50 * 1024 * 1024

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.auth import current_principal, current_settings
+from gateway.auth import current_principal, current_rate_limit, current_settings
 from gateway.contract import load_contract
 from gateway.problems import Problem
 from storage.database import database_is_reachable
@@ -44,6 +44,19 @@ def whoami() -> dict[str, Any]:
             "name": principal.organization_name,
             "tier": principal.tier.value,
         },
+    }
+
+
+def rate_limit() -> dict[str, Any]:
+    """Describe the calling key's token bucket."""
+    policy, draw = current_rate_limit()
+    return {
+        "tier": current_principal().tier.value,
+        "capacity": policy.capacity,
+        "remaining": draw.remaining,
+        "refill_per_second": policy.refill_per_second,
+        "reset_seconds": draw.reset_seconds,
+        "shared": draw.limited and current_settings().redis_url is not None,
     }
 
 

@@ -64,6 +64,18 @@ def postgres_admin_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throwaway Redis server (installed from Debian packages if missing)."""
+    directory = tmp_path_factory.mktemp("redis")
+    script = str(ROOT / "scripts" / "redis.sh")
+    started = subprocess.run([script, "start", str(directory), str(free_port())], capture_output=True, text=True)
+    if started.returncode != 0:
+        raise RuntimeError(f"could not start Redis: {started.stderr}")
+    yield started.stdout.strip()
+    subprocess.run([script, "stop", str(directory)], check=False)
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite") / "template.db"
     upgrade_to_head(f"sqlite:///{path}")
@@ -200,7 +212,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     directory = tmp_path_factory.mktemp("live")
     database_url = f"sqlite:///{directory / 'vaultgate.db'}"
     upgrade_to_head(database_url)
-    caller = Tenants(database_url).caller(scopes=EVERY_SCOPE)
+    # Enterprise: the run should exercise the operations, not mostly the rate limiter.
+    caller = Tenants(database_url).caller(scopes=EVERY_SCOPE, tier=Tier.enterprise)
     dispose_engine(database_url)
     port = free_port()
     process = start_server(database_url, port, directory / "server.log")
