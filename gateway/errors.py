@@ -12,6 +12,7 @@ from connexion import AsyncApp
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
+from starlette.types import Send
 
 from gateway.contract import Contract
 from gateway.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem
@@ -38,7 +39,16 @@ def _respond(request: ConnexionRequest, problem: Problem) -> ConnexionResponse:
     return ConnexionResponse(status_code=problem.status, body=body, headers=headers, content_type=PROBLEM_MEDIA_TYPE)
 
 
-def translate(exc: Exception, request: ConnexionRequest, contract: Contract) -> Problem:
+async def send_problem(problem: Problem, path: str, send: Send) -> None:
+    """Answer with `problem` straight on the ASGI channel (for layers below the exception middleware)."""
+    body, headers = problem.render(instance=path)
+    raw = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": problem.status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+def translate(exc: Exception, method: str, path: str, contract: Contract) -> Problem:
     """The problem a client should see for `exc`; unknown exceptions become a generic 500."""
     if isinstance(exc, Problem):
         return exc
@@ -49,12 +59,11 @@ def translate(exc: Exception, request: ConnexionRequest, contract: Contract) -> 
     if isinstance(exc, InvalidInputError):
         return Problem("validation_error", exc.detail, status=422, errors=[FieldError(exc.detail, pointer=exc.pointer)])
     if isinstance(exc, HTTPException) and exc.status_code == 405:
-        path = request.url.path
         allowed = contract.allowed_methods(path)
         allow = ", ".join(allowed) if allowed else (exc.headers or {}).get("Allow", "")
-        return Problem("method_not_allowed", f"{request.method} is not allowed on {path}.", headers={"Allow": allow})
+        return Problem("method_not_allowed", f"{method} is not allowed on {path}.", headers={"Allow": allow})
     if isinstance(exc, HTTPException) and exc.status_code == 404:
-        return Problem("not_found", f"No operation matches {request.method} {request.url.path}.")
+        return Problem("not_found", f"No operation matches {method} {path}.")
     if isinstance(exc, ProblemException):
         code = _CONNEXION_CODES.get(exc.status, "internal_error" if exc.status >= 500 else "conflict")
         if exc.status >= 500:
@@ -70,7 +79,7 @@ def translate(exc: Exception, request: ConnexionRequest, contract: Contract) -> 
 
 def install_error_handlers(app: AsyncApp, contract: Contract) -> None:
     async def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        problem = translate(exc, request, contract)
+        problem = translate(exc, request.method, request.url.path, contract)
         if problem.status < 500:
             logger.info("request %s answered %s %s", current_request_id(), problem.status, problem.code)
         return _respond(request, problem)

@@ -13,6 +13,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.auth import authenticate, bearer_token, require_scope
 from gateway.body_caps import body_cap, capped_receive
 from gateway.contract import Contract
+from gateway.errors import send_problem, translate
+from gateway.idempotency import HEADER as IDEMPOTENCY_HEADER
+from gateway.idempotency import WRITE_METHODS, run_idempotently
 from gateway.problems import Problem
 from gateway.rate_limits import POLICIES, Buckets, rate_limit_headers
 from gateway.request_id import add_response_headers
@@ -72,4 +75,20 @@ class GatewayMiddleware:
                     headers={"Retry-After": str(draw.reset_seconds)},
                 )
         receive = capped_receive(receive, scope, body_cap(self.settings, operation_id, headers))
+        if operation.authenticated and scope["method"] in WRITE_METHODS and IDEMPOTENCY_HEADER in headers:
+
+            async def render_failure(exc: Exception, send_problem_to: Send) -> None:
+                problem = translate(exc, scope["method"], scope["path"], self.contract)
+                await send_problem(problem, scope["path"], send_problem_to)
+
+            await run_idempotently(
+                self.app,
+                scope,
+                receive,
+                send,
+                database_url=self.settings.database_url,
+                tenant=principal.tenant,
+                render_failure=render_failure,
+            )
+            return
         await self.app(scope, receive, send)

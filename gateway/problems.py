@@ -102,6 +102,20 @@ _CODES = [
     ),
     ProblemCode("conflict", 409, "Conflict", "The request conflicts with the current state of the resource."),
     ProblemCode(
+        "idempotency_key_in_use",
+        409,
+        "Idempotency key in use",
+        "A request with the same `Idempotency-Key` is still being processed. Retry after "
+        "`Retry-After` seconds to receive its stored response.",
+    ),
+    ProblemCode(
+        "idempotency_key_reused",
+        422,
+        "Idempotency key reused",
+        "This `Idempotency-Key` was first used with another method, path or body. Use a new key "
+        "for a different request.",
+    ),
+    ProblemCode(
         "payload_too_large",
         413,
         "Payload too large",

@@ -1,0 +1,141 @@
+"""Idempotent writes (SPEC §2): replay the first answer to a repeated `Idempotency-Key`.
+
+The key is claimed in the database before the handler runs; the response is
+captured as it is sent and kept for 24 hours if it is a 2xx or 4xx. A 5xx or a
+crash releases the key so the client can retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+
+from anyio import to_thread
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.problems import FieldError, Problem
+from storage import idempotency
+from storage.database import session_scope
+from storage.models import utcnow
+from storage.tenancy import Tenant
+
+HEADER = "Idempotency-Key"
+WRITE_METHODS = {"POST", "PATCH", "DELETE", "PUT"}
+# Only these describe the stored answer; request ids and rate-limit fields belong to each request.
+_KEPT_HEADERS = ("content-type", "location")
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    """What makes two requests "the same" for one key: method, path and body bytes."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([method, path]).encode())
+    digest.update(body)
+    return digest.hexdigest()
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
+    messages, chunks = [], []
+    while True:
+        message = await receive()
+        messages.append(message)
+        chunks.append(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return b"".join(chunks), messages
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    pending = iter(messages)
+
+    async def replay() -> Message:
+        return next(pending, None) or await receive()
+
+    return replay
+
+
+async def run_idempotently(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    *,
+    database_url: str,
+    tenant: Tenant,
+    render_failure: Callable[[Exception, Send], Awaitable[None]],
+) -> None:
+    """Run the request at most once per key; answer repeats from the stored response."""
+    key = Headers(scope=scope)[HEADER]
+    if not 1 <= len(key) <= 255:
+        raise Problem(
+            "validation_error",
+            "Idempotency-Key must be 1 to 255 characters.",
+            errors=[FieldError("Must be 1 to 255 characters", parameter=HEADER)],
+        )
+    body, messages = await _read_body(receive)
+    request_fingerprint = fingerprint(scope["method"], scope["path"], body)
+
+    def claim() -> idempotency.Claim:
+        with session_scope(database_url) as session:
+            return idempotency.claim(session, tenant, key, request_fingerprint, utcnow())
+
+    claimed = await to_thread.run_sync(claim)
+    if claimed.outcome is idempotency.Outcome.reused:
+        raise Problem("idempotency_key_reused", "This Idempotency-Key was used with another method, path or body.")
+    if claimed.outcome is idempotency.Outcome.in_flight:
+        raise Problem(
+            "idempotency_key_in_use",
+            "A request with this Idempotency-Key is still in flight.",
+            headers={"Retry-After": str(claimed.retry_after)},
+        )
+    if claimed.stored is not None:
+        stored = claimed.stored
+        headers = [(name.encode(), value.encode()) for name, value in stored.headers.items()]
+        headers += [(b"content-length", str(len(stored.body)).encode()), (b"idempotent-replayed", b"true")]
+        await send({"type": "http.response.start", "status": stored.status, "headers": headers})
+        await send({"type": "http.response.body", "body": stored.body})
+        return
+    assert claimed.record_id is not None
+    await _run_and_keep(
+        app, scope, _replaying(messages, receive), send, database_url, claimed.record_id, render_failure
+    )
+
+
+async def _run_and_keep(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    database_url: str,
+    record_id: uuid.UUID,
+    render_failure: Callable[[Exception, Send], Awaitable[None]],
+) -> None:
+    status = 0
+    kept_headers: dict[str, str] = {}
+    body = bytearray()
+
+    async def capture(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            for name, value in Headers(raw=message["headers"]).items():
+                if name in _KEPT_HEADERS:
+                    kept_headers[name] = value
+        elif message["type"] == "http.response.body":
+            body.extend(message.get("body", b""))
+        await send(message)
+
+    try:
+        await app(scope, receive, capture)
+    except Exception as exc:  # noqa: BLE001 - rendered here so a 4xx answer is kept like any other
+        await render_failure(exc, capture)
+
+    def keep() -> None:
+        with session_scope(database_url) as session:
+            if 200 <= status < 500:
+                idempotency.complete(session, record_id, status, kept_headers, bytes(body))
+            else:
+                idempotency.release(session, record_id)
+
+    await to_thread.run_sync(keep)
