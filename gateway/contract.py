@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,8 @@ class Operation:
     mcp: bool
     authenticated: bool
     deprecated: bool
-    sunset: str | None
+    deprecated_at: date | None
+    sunset: date | None
 
 
 class Contract:
@@ -65,6 +67,13 @@ def _template_to_regex(template: str) -> re.Pattern[str]:
     return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
 
 
+def _as_date(value: object) -> date | None:
+    # YAML reads an unquoted 2027-01-01 as a date already; a quoted one as text.
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
 def parse_contract(document: dict[str, Any]) -> Contract:
     base_path = document["servers"][0]["url"].rstrip("/")
     default_security = document.get("security", [])
@@ -85,9 +94,14 @@ def parse_contract(document: dict[str, Any]) -> Contract:
                     mcp=bool(spec.get("x-mcp", True)),
                     authenticated=bool(spec.get("security", default_security)),
                     deprecated=bool(spec.get("deprecated", False)),
-                    sunset=spec.get("x-sunset"),
+                    deprecated_at=_as_date(spec.get("x-deprecated-at")),
+                    sunset=_as_date(spec.get("x-sunset")),
                 )
             )
+    for operation in operations:
+        # RFC 9745 and RFC 8594 both need a date; a deprecation without them could not be announced.
+        if operation.deprecated and (operation.deprecated_at is None or operation.sunset is None):
+            raise ValueError(f"{operation.operation_id} is deprecated: it needs x-deprecated-at and x-sunset")
     return Contract(document, base_path, operations)
 
 

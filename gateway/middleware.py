@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.auth import authenticate, bearer_token, require_scope
 from gateway.body_caps import body_cap, capped_receive
 from gateway.contract import Contract
+from gateway.deprecation import deprecation_headers, refuse_after_sunset
 from gateway.errors import send_problem, translate
 from gateway.idempotency import HEADER as IDEMPOTENCY_HEADER
 from gateway.idempotency import WRITE_METHODS, run_idempotently
@@ -20,6 +21,7 @@ from gateway.problems import Problem
 from gateway.rate_limits import POLICIES, Buckets, rate_limit_headers
 from gateway.request_id import add_response_headers
 from gateway.settings import Settings
+from storage.models import utcnow
 
 _JSON_RANGES = {"*/*", "application/*", "application/json", "application/problem+json"}
 
@@ -57,6 +59,9 @@ class GatewayMiddleware:
         headers = Headers(scope=scope)
         context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
         context["settings"] = self.settings
+        if operation.deprecated:
+            add_response_headers(scope, deprecation_headers(operation))
+            refuse_after_sunset(operation, utcnow())
         if not accepts_json(headers.get("accept")):
             raise Problem("not_acceptable", "This operation answers only application/json.")
         if operation.authenticated:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+from datetime import date
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -14,7 +15,8 @@ from gateway.problems import PROBLEM_CODES, Problem
 
 def openapi_endpoint(contract: Contract) -> object:
     # Served verbatim (servers included): connexion's own copy rewrites `servers`.
-    payload = json.dumps(contract.document, separators=(",", ":")).encode()
+    # YAML reads unquoted dates (x-sunset) as dates; JSON has only strings for them.
+    payload = json.dumps(contract.document, separators=(",", ":"), default=date.isoformat).encode()
 
     async def openapi_json(request: Request) -> Response:
         return Response(payload, media_type="application/json")

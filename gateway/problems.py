@@ -109,6 +109,12 @@ _CODES = [
         "`Retry-After` seconds to receive its stored response.",
     ),
     ProblemCode(
+        "gone",
+        410,
+        "Gone",
+        "The operation was deprecated and its sunset date has passed. Its documentation names the replacement.",
+    ),
+    ProblemCode(
         "idempotency_key_reused",
         422,
         "Idempotency key reused",

@@ -73,7 +73,7 @@ def capabilities() -> dict[str, Any]:
                 "cost": op.cost,
                 "mcp": op.mcp,
                 "deprecated": op.deprecated,
-                "sunset": op.sunset,
+                "sunset": op.sunset.isoformat() if op.sunset else None,
             }
             for op in load_contract().operations
         ]

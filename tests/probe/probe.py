@@ -26,5 +26,13 @@ def flaky(body: dict[str, Any]) -> dict[str, Any]:
     return {"attempt": _calls[marker]}
 
 
+def old() -> dict[str, Any]:
+    return {"still": "here"}
+
+
+def retired() -> dict[str, Any]:
+    return {"still": "here"}
+
+
 def crash() -> dict[str, Any]:
     raise RuntimeError("secret internals: /etc/vaultgate password=hunter2")
