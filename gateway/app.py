@@ -44,14 +44,11 @@ def resolve_handler(contract: Contract, package: str, operation_id: str) -> Call
     media_type = _success_media_type(contract, operation_id)
 
     @wraps(handler)
-    def typed(*args: Any, **kwargs: Any) -> Any:
+    def typed(*args: Any, **kwargs: Any) -> tuple[Any, int, dict[str, str]]:
+        # Handlers answer `body`, `(body, status)` or `(body, status, headers)`.
         result = handler(*args, **kwargs)
-        body, status, headers = (
-            result
-            if isinstance(result, tuple) and len(result) == 3
-            else ((*result, {}) if isinstance(result, tuple) else (result, 200, {}))
-        )
-        return body, status, {"Content-Type": media_type, **headers}
+        body, status, *headers = result if isinstance(result, tuple) else (result, 200)
+        return body, status, {"Content-Type": media_type, **(headers[0] if headers else {})}
 
     return typed
 

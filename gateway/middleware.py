@@ -6,11 +6,13 @@ operation needs is read from the spec's `x-scope` rather than from code.
 
 from __future__ import annotations
 
+from typing import Any
+
 from anyio import to_thread
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.auth import authenticate, bearer_token, require_scope
+from gateway.auth import Principal, authenticate, bearer_token, require_scope
 from gateway.body_caps import body_cap, capped_receive
 from gateway.contract import Contract
 from gateway.deprecation import deprecation_headers, refuse_after_sunset
@@ -18,7 +20,7 @@ from gateway.errors import send_problem, translate
 from gateway.idempotency import HEADER as IDEMPOTENCY_HEADER
 from gateway.idempotency import WRITE_METHODS, run_idempotently
 from gateway.problems import Problem
-from gateway.rate_limits import POLICIES, Buckets, rate_limit_headers
+from gateway.rate_limits import POLICIES, Buckets, Draw, rate_limit_headers
 from gateway.request_id import add_response_headers
 from gateway.settings import Settings
 from storage.models import utcnow
@@ -69,16 +71,7 @@ class GatewayMiddleware:
             principal = await to_thread.run_sync(authenticate, self.settings.database_url, token)
             require_scope(principal, operation.scope)
             context["token_info"] = principal
-            policy = POLICIES[principal.tier]
-            draw = await self.buckets.draw(str(principal.key_id), policy, operation.cost)
-            add_response_headers(scope, rate_limit_headers(policy, draw, operation.cost))
-            context["rate_limit"] = (policy, draw)
-            if not draw.allowed:
-                raise Problem(
-                    "rate_limited",
-                    f"This key's '{policy.name}' bucket is empty; retry in {draw.reset_seconds} s.",
-                    headers={"Retry-After": str(draw.reset_seconds)},
-                )
+            await self._draw_tokens(scope, context, principal, operation.cost)
         receive = capped_receive(receive, scope, body_cap(self.settings, operation_id, headers))
         if operation.authenticated and scope["method"] in WRITE_METHODS and IDEMPOTENCY_HEADER in headers:
 
@@ -97,3 +90,18 @@ class GatewayMiddleware:
             )
             return
         await self.app(scope, receive, send)
+
+    async def _draw_tokens(self, scope: Scope, context: dict[str, Any], principal: Principal, cost: int) -> None:
+        policy = POLICIES[principal.tier]
+        if self.settings.rate_limits_enabled:
+            draw = await self.buckets.draw(str(principal.key_id), policy, cost)
+        else:
+            draw = Draw(True, policy.capacity, 0, limited=False)
+        add_response_headers(scope, rate_limit_headers(policy, draw, cost))
+        context["rate_limit"] = (policy, draw)
+        if not draw.allowed:
+            raise Problem(
+                "rate_limited",
+                f"This key's '{policy.name}' bucket is empty; retry in {draw.reset_seconds} s.",
+                headers={"Retry-After": str(draw.reset_seconds)},
+            )

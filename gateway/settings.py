@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     # Response validation costs throughput; tests and the contract run turn it on.
     validate_responses: bool = False
     log_level: str = "info"
+    # Off only behind another limiter (and for `make bench`'s baseline).
+    rate_limits_enabled: bool = True
     # Unset: rate-limit buckets in process memory. Set: shared by every process through Redis.
     redis_url: str | None = None
     # SPEC §2 body caps; uploads per operation, e.g. '{"templates.start_fill": 26214400}'.
