@@ -115,6 +115,17 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
+PROBE_SPEC = Path(__file__).parent / "probe" / "openapi.yaml"
+
+
+@pytest.fixture
+def probe(settings: Settings) -> Iterator[TestClient]:
+    """A client of the probe contract (tests/probe), which reaches the gateway's every error path."""
+    app = create_app(settings, spec_path=PROBE_SPEC, handler_package="tests.probe")
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
 @dataclass(frozen=True)
 class Caller:
     """A user's API key, ready to put in a header."""

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.settings import Settings
-from tests.conftest import Caller, LiveServer
+from tests.conftest import PROBE_SPEC, Caller, LiveServer
 
 KEYS = "/api/v2/api-keys"
 
@@ -101,9 +101,8 @@ def test_chunked_body_within_the_cap_is_read(client: TestClient, caller: Caller)
 
 
 def test_upload_caps_come_from_configuration_per_operation(database_url: str) -> None:
-    probe_spec = Path(__file__).parent / "probe" / "openapi.yaml"
     settings = Settings(database_url=database_url, upload_limits={"probe.upload": 1024})
-    with TestClient(create_app(settings, spec_path=probe_spec, handler_package="tests.probe")) as probe:
+    with TestClient(create_app(settings, spec_path=PROBE_SPEC, handler_package="tests.probe")) as probe:
         small = probe.post("/api/v2/upload", files={"file": ("a.txt", b"x" * 512)})
         large = probe.post("/api/v2/upload", files={"file": ("a.txt", b"x" * 4096)})
 

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from gateway.app import create_app
 from gateway.contract import parse_contract
-from gateway.settings import Settings
-
-PROBE_SPEC = Path(__file__).parent / "probe" / "openapi.yaml"
-
-
-@pytest.fixture
-def probe(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, spec_path=PROBE_SPEC, handler_package="tests.probe")) as client:
-        yield client
 
 
 def test_deprecated_operation_announces_its_sunset(probe: TestClient) -> None:

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from gateway.app import create_app
 from gateway.idempotency import fingerprint
-from gateway.settings import Settings
 from storage.database import dispose_engine, session_scope
 from storage.models import ApiKey, IdempotencyRecord, Mode, Tier, utcnow
 from tests.conftest import Caller, Tenants, free_port, start_server
@@ -143,15 +139,6 @@ def insert_record(
     with session_scope(database_url) as session:
         session.add(record)
     return record.id
-
-
-@pytest.fixture
-def probe(settings: Settings) -> Iterator[TestClient]:
-    spec = Path(__file__).parent / "probe" / "openapi.yaml"
-    with TestClient(
-        create_app(settings, spec_path=spec, handler_package="tests.probe"), raise_server_exceptions=False
-    ) as client:
-        yield client
 
 
 def test_a_5xx_answer_frees_the_key_for_a_retry(probe: TestClient, caller: Caller) -> None:

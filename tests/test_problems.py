@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from gateway.app import create_app
-from gateway.settings import Settings
 from tests.conftest import Caller
 
-PROBE_SPEC = Path(__file__).parent / "probe" / "openapi.yaml"
 OWNER = "0b8f2a4c-9d6e-4f1a-8b3c-5d7e9f0a1b2c"
-
-
-@pytest.fixture
-def probe(settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings, spec_path=PROBE_SPEC, handler_package="tests.probe")
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client
 
 
 def problem(response) -> dict:  # type: ignore[no-untyped-def, type-arg]
