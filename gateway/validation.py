@@ -60,6 +60,38 @@ def parse_date_time(value: str) -> datetime:
     return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
 
 
+# SPEC §2: user metadata is capped by size and nesting, which JSON Schema cannot
+# express; a schema opts in with `format: metadata`.
+METADATA_MAX_BYTES = 32 * 1024
+METADATA_MAX_DEPTH = 8
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(item) for item in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(item) for item in value), default=0)
+    return 0
+
+
+def metadata_violation(value: object) -> str | None:
+    """Why `value` breaks the metadata caps, or None when it does not."""
+    if not isinstance(value, dict):
+        return None
+    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > METADATA_MAX_BYTES:
+        return f"metadata is {size} bytes serialized; the limit is {METADATA_MAX_BYTES}"
+    depth = _depth(value)
+    if depth > METADATA_MAX_DEPTH:
+        return f"metadata nests {depth} levels deep; the limit is {METADATA_MAX_DEPTH}"
+    return None
+
+
+@FORMAT_CHECKER.checks("metadata")
+def _is_metadata(value: object) -> bool:
+    return metadata_violation(value) is None
+
+
 def _escape(token: object) -> str:
     return str(token).replace("~", "~0").replace("/", "~1")
 
@@ -92,15 +124,27 @@ def _is_file(schema: dict[str, Any]) -> bool:
     return schema.get("type") == "string" and schema.get("format") in ("binary", "base64")
 
 
-def raise_for_errors(errors: list[FieldError], where: str) -> None:
+def _validate_all(validator: Draft4Validator, instance: Any, where: str) -> None:
+    """400 for what the schema forbids; 422 when the only faults are rules beyond it (metadata caps)."""
+    contract_errors: list[FieldError] = []
+    rule_errors: list[FieldError] = []
+    for error in validator.iter_errors(instance):
+        if error.validator == "format" and error.validator_value == "metadata":
+            detail = metadata_violation(error.instance) or error.message
+            rule_errors.append(FieldError(detail, pointer=_pointer(error.absolute_path)))
+        else:
+            contract_errors.extend(field_errors(error))
+    if contract_errors:
+        raise_for_errors(contract_errors + rule_errors, where)
+    raise_for_errors(rule_errors, where, status=422)
+
+
+def raise_for_errors(errors: list[FieldError], where: str, status: int = 400) -> None:
     if errors:
         noun = "field" if len(errors) == 1 else "fields"
-        raise Problem("validation_error", f"The {where} has {len(errors)} invalid {noun}.", errors=errors)
-
-
-def _validate_all(validator: Draft4Validator, instance: Any, where: str) -> None:
-    errors = [fe for error in validator.iter_errors(instance) for fe in field_errors(error)]
-    raise_for_errors(errors, where)
+        raise Problem(
+            "validation_error", f"The {where} has {len(errors)} invalid {noun}.", status=status, errors=errors
+        )
 
 
 class _StreamedBodyMixin:

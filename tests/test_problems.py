@@ -161,3 +161,31 @@ def test_problem_type_resolves_to_a_page(client: TestClient) -> None:
 
 def test_unknown_problem_page_is_404(client: TestClient) -> None:
     assert client.get("/problems/no_such_code").status_code == 404
+
+
+def _nested(depth: int) -> dict[str, object]:
+    value: dict[str, object] = {"leaf": 1}
+    for _ in range(depth - 1):
+        value = {"deeper": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("metadata", "fragment"),
+    [({"blob": "x" * (33 * 1024)}, "bytes serialized"), (_nested(9), "levels deep")],
+)
+def test_metadata_over_its_caps_is_422_with_the_pointer(probe: TestClient, metadata: object, fragment: str) -> None:
+    response = probe.post("/api/v2/echo", json={"name": "x", "owner_id": OWNER, "metadata": metadata})
+
+    assert response.status_code == 422
+    [error] = problem(response)["errors"]
+    assert error["pointer"] == "/metadata"
+    assert fragment in error["detail"]
+
+
+def test_metadata_within_its_caps_passes(probe: TestClient) -> None:
+    metadata = {**_nested(8), "blob": "x" * (30 * 1024)}
+
+    response = probe.post("/api/v2/echo", json={"name": "x", "owner_id": OWNER, "metadata": metadata})
+
+    assert response.status_code == 200
