@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -65,8 +66,6 @@ def users() -> None:
 @click.option("--permission", "permissions", multiple=True, help="Per-user permission, e.g. template_fill.")
 def users_create(organization_id: str, email: str, name: str, role: str, permissions: tuple[str, ...]) -> None:
     """Create a user and print its id."""
-    import uuid
-
     with session_scope(_database_url()) as session:
         organization = get_organization(session, uuid.UUID(organization_id))
         user = create_user(

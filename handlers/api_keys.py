@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from gateway.auth import current_principal, database_session, require_grantable
+from gateway.contract import load_contract
 from gateway.cursors import Pager
 from gateway.validation import parse_date_time
 from storage import api_keys
@@ -30,7 +31,8 @@ def _view(key: ApiKey) -> dict[str, Any]:
 
 
 def _issued_view(issued: api_keys.IssuedKey) -> tuple[dict[str, Any], int, dict[str, str]]:
-    return {**_view(issued.record), "key": issued.secret}, 201, {"Location": f"/api/v2/api-keys/{issued.record.id}"}
+    location = f"{load_contract().base_path}/api-keys/{issued.record.id}"
+    return {**_view(issued.record), "key": issued.secret}, 201, {"Location": location}
 
 
 def list(*, limit: int = 25, cursor: str | None = None) -> dict[str, Any]:
