@@ -129,6 +129,11 @@ def current_rate_limit() -> tuple[Policy, Draw]:
     return policy, draw
 
 
+def forget_credential(key_id: uuid.UUID) -> None:
+    """Drop a key from this process's credential cache (after revoking it)."""
+    context.context["credentials"].evict_key(key_id)
+
+
 def current_settings() -> Settings:
     """The settings of the app handling the request (tests run apps with their own)."""
     settings = context.context["settings"]

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.auth import Principal, authenticate, bearer_token, require_scope
 from gateway.body_caps import body_cap, capped_receive
 from gateway.contract import Contract
+from gateway.credential_cache import CredentialCache
 from gateway.deprecation import deprecation_headers, refuse_after_sunset
 from gateway.errors import send_problem, translate
 from gateway.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -48,6 +49,7 @@ class GatewayMiddleware:
         self.contract = contract
         self.settings = settings
         self.buckets = buckets
+        self.credentials = CredentialCache(settings.credential_cache_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,14 +63,14 @@ class GatewayMiddleware:
         headers = Headers(scope=scope)
         context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
         context["settings"] = self.settings
+        context["credentials"] = self.credentials
         if operation.deprecated:
             add_response_headers(scope, deprecation_headers(operation))
             refuse_after_sunset(operation, utcnow())
         if not accepts_json(headers.get("accept")):
             raise Problem("not_acceptable", "This operation answers only application/json.")
         if operation.authenticated:
-            token = bearer_token(headers.get("authorization"))
-            principal = await to_thread.run_sync(authenticate, self.settings.database_url, token)
+            principal = await self._authenticate(bearer_token(headers.get("authorization")))
             require_scope(principal, operation.scope)
             context["token_info"] = principal
             await self._draw_tokens(scope, context, principal, operation.cost)
@@ -90,6 +92,13 @@ class GatewayMiddleware:
             )
             return
         await self.app(scope, receive, send)
+
+    async def _authenticate(self, token: str) -> Principal:
+        principal = self.credentials.get(token)
+        if principal is None:
+            principal = await to_thread.run_sync(authenticate, self.settings.database_url, token)
+            self.credentials.put(token, principal)
+        return principal
 
     async def _draw_tokens(self, scope: Scope, context: dict[str, Any], principal: Principal, cost: int) -> None:
         policy = POLICIES[principal.tier]

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     # Response validation costs throughput; tests and the contract run turn it on.
     validate_responses: bool = False
     log_level: str = "info"
+    # How stale a revocation made by another process may be seen here (0 turns the cache off).
+    credential_cache_seconds: float = 1.0
     # Off only behind another limiter (and for `make bench`'s baseline).
     rate_limits_enabled: bool = True
     # Unset: rate-limit buckets in process memory. Set: shared by every process through Redis.

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from gateway.auth import current_principal, database_session, require_grantable
+from gateway.auth import current_principal, database_session, forget_credential, require_grantable
 from gateway.contract import load_contract
 from gateway.cursors import Pager
 from gateway.validation import parse_date_time
@@ -66,9 +66,10 @@ def rotate(*, key_id: str, body: dict[str, Any] | None = None) -> tuple[dict[str
 
 
 def revoke(*, key_id: str) -> dict[str, Any]:
-    """Revoke a key at once, in every process."""
+    """Revoke a key: at once in this process, within a second in every other."""
     principal = current_principal()
     with database_session() as session:
-        return _view(
-            api_keys.revoke_tenant_key(session, principal.tenant, uuid.UUID(key_id), utcnow(), principal.key_id)
-        )
+        revoked = api_keys.revoke_tenant_key(session, principal.tenant, uuid.UUID(key_id), utcnow(), principal.key_id)
+        view = _view(revoked)
+    forget_credential(revoked.id)
+    return view

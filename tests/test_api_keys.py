@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import update
 from starlette.testclient import TestClient
 
-from storage.database import session_scope
+from gateway.settings import Settings
+from storage.database import dispose_engine, session_scope
 from storage.models import ApiKey, Mode, utcnow
-from tests.conftest import Caller, Tenants
+from tests.conftest import Caller, Tenants, free_port, start_server
 
 KEYS = "/api/v2/api-keys"
 WHOAMI = "/api/v2/meta/whoami"
@@ -104,7 +108,9 @@ def test_a_key_cannot_revoke_itself(client: TestClient, caller: Caller) -> None:
     assert client.get(WHOAMI, headers=caller.headers).status_code == 200
 
 
-def test_rotation_keeps_the_old_key_for_the_grace_period(client: TestClient, caller: Caller, database_url: str) -> None:
+def test_rotation_keeps_the_old_key_for_the_grace_period(
+    client: TestClient, caller: Caller, database_url: str, settings: Settings
+) -> None:
     old = create(client, caller)
 
     rotated = client.post(f"{KEYS}/{old['id']}/rotate", headers=caller.headers, json={"grace_period_seconds": 60})
@@ -119,6 +125,7 @@ def test_rotation_keeps_the_old_key_for_the_grace_period(client: TestClient, cal
         session.execute(
             update(ApiKey).where(ApiKey.id == uuid.UUID(old["id"])).values(expires_at=utcnow() - timedelta(seconds=1))
         )
+    time.sleep(settings.credential_cache_seconds + 0.05)  # a cached principal may live that long
     assert client.get(WHOAMI, headers=bearer(old["key"])).status_code == 401
     assert client.get(WHOAMI, headers=bearer(new["key"])).status_code == 200
 
@@ -237,3 +244,24 @@ def test_limit_out_of_range_is_400(client: TestClient, caller: Caller, limit: in
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["parameter"] == "limit"
+
+
+def test_revocation_through_one_process_reaches_another_within_a_second(
+    tmp_path: Path, tenants: Tenants, database_url: str
+) -> None:
+    admin = tenants.caller()
+    victim = tenants.caller(organization_id=admin.organization_id)
+    dispose_engine(database_url)
+    ports = [free_port(), free_port()]
+    servers = [start_server(database_url, port, tmp_path / f"server-{port}.log") for port in ports]
+    first, second = (f"http://127.0.0.1:{port}" for port in ports)
+    try:
+        assert httpx.get(second + WHOAMI, headers=victim.headers).status_code == 200  # now cached there
+        assert httpx.delete(f"{first}{KEYS}/{victim.key_id}", headers=admin.headers).status_code == 200
+        assert httpx.get(first + WHOAMI, headers=victim.headers).status_code == 401
+        time.sleep(1.05)
+        assert httpx.get(second + WHOAMI, headers=victim.headers).status_code == 401
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from gateway.settings import Settings
 from storage import api_keys
 from storage.database import session_scope
 from storage.errors import NotFoundError
@@ -53,13 +55,16 @@ def test_well_formed_unknown_key_is_refused(client: TestClient) -> None:
     assert_unauthorized(client.get(WHOAMI, headers={"Authorization": f"Bearer {unknown}"}), "not recognized")
 
 
-def test_revoked_key_is_refused_at_once(client: TestClient, caller: Caller, database_url: str) -> None:
+def test_key_revoked_elsewhere_is_refused_within_a_second(
+    client: TestClient, caller: Caller, database_url: str, settings: Settings
+) -> None:
     assert client.get(WHOAMI, headers=caller.headers).status_code == 200
-    with session_scope(database_url) as session:
+    with session_scope(database_url) as session:  # as another process would
         key = session.get(ApiKey, caller.key_id)
         assert key is not None
         api_keys.revoke_key(session, key, utcnow())
 
+    time.sleep(settings.credential_cache_seconds + 0.05)
     assert_unauthorized(client.get(WHOAMI, headers=caller.headers), "revoked")
 
 
