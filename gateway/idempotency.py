@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
 from anyio import to_thread
+from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -34,6 +36,18 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     digest.update(json.dumps([method, path]).encode())
     digest.update(body)
     return digest.hexdigest()
+
+
+_SWEEP_EVERY_SECONDS = 60.0
+# Per process, so a sweep runs about once a minute per process rather than on every write.
+_next_sweep = 0.0
+
+
+def _sweep_now_and_then(session: Session) -> None:
+    global _next_sweep
+    if time.monotonic() >= _next_sweep:
+        _next_sweep = time.monotonic() + _SWEEP_EVERY_SECONDS
+        idempotency.sweep_expired(session, utcnow())
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
@@ -78,6 +92,7 @@ async def run_idempotently(
 
     def claim() -> idempotency.Claim:
         with session_scope(database_url) as session:
+            _sweep_now_and_then(session)
             return idempotency.claim(session, tenant, key, request_fingerprint, utcnow())
 
     claimed = await to_thread.run_sync(claim)

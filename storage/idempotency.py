@@ -46,7 +46,6 @@ class Claim:
 
 def claim(session: Session, tenant: Tenant, key: str, fingerprint: str, now: datetime) -> Claim:
     """Claim `key` for this request, or say why not (replay it, in flight, reused differently)."""
-    _sweep(session, now)
     record = IdempotencyRecord(
         id=uuid.uuid4(),
         organization_id=tenant.organization_id,
@@ -74,6 +73,9 @@ def _existing(session: Session, tenant: Tenant, key: str, fingerprint: str, now:
         )
     )
     if found is None:  # swept or released between our insert and this read
+        return claim(session, tenant, key, fingerprint, now)
+    if found.expires_at <= now:  # past its 24 hours but not swept yet: the key is free again
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == found.id))
         return claim(session, tenant, key, fingerprint, now)
     if found.fingerprint != fingerprint:
         return Claim(Outcome.reused)
@@ -107,6 +109,7 @@ def release(session: Session, record_id: uuid.UUID) -> None:
     session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
 
 
-def _sweep(session: Session, now: datetime) -> None:
+def sweep_expired(session: Session, now: datetime) -> None:
+    """Delete a batch of records past their 24 hours."""
     expired = select(IdempotencyRecord.id).where(IdempotencyRecord.expires_at < now).limit(_SWEEP_BATCH)
     session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(expired.scalar_subquery())))

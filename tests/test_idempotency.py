@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from gateway.idempotency import fingerprint
 from storage.database import dispose_engine, session_scope
+from storage.idempotency import sweep_expired
 from storage.models import ApiKey, IdempotencyRecord, Mode, Tier, utcnow
 from tests.conftest import Caller, Tenants, free_port, start_server
 
@@ -104,14 +105,25 @@ def test_a_crashed_requests_key_is_freed_after_its_lock(client: TestClient, call
     assert post(client, caller, "k-6").headers["idempotent-replayed"] == "true"
 
 
-def test_expired_keys_are_swept_and_can_be_reused(client: TestClient, caller: Caller, database_url: str) -> None:
-    stale = insert_record(database_url, caller, "k-7", locked_for=timedelta(seconds=-1), age=timedelta(hours=25))
+def test_an_expired_key_is_free_again(client: TestClient, caller: Caller, database_url: str) -> None:
+    insert_record(database_url, caller, "k-7", locked_for=timedelta(seconds=-1), age=timedelta(hours=25))
 
-    post(client, caller, "another-key")
+    response = post(client, caller, "k-7")
+
+    assert response.status_code == 201
+    assert "idempotent-replayed" not in response.headers
+
+
+def test_sweeping_deletes_only_expired_keys(caller: Caller, database_url: str) -> None:
+    stale = insert_record(database_url, caller, "old", locked_for=timedelta(seconds=-1), age=timedelta(hours=25))
+    fresh = insert_record(database_url, caller, "new", locked_for=timedelta(seconds=-1))
+
+    with session_scope(database_url) as session:
+        sweep_expired(session, utcnow())
 
     with session_scope(database_url) as session:
         assert session.get(IdempotencyRecord, stale) is None
-    assert "idempotent-replayed" not in post(client, caller, "k-7").headers
+        assert session.get(IdempotencyRecord, fresh) is not None
 
 
 def test_malformed_key_is_400(client: TestClient, caller: Caller) -> None:
