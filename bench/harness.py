@@ -16,10 +16,10 @@ from pathlib import Path
 
 import httpx
 
+from gateway.contract import load_contract
 from storage import api_keys
 from storage.accounts import create_organization, create_user
 from storage.database import dispose_engine, session_scope
-from storage.demo import ALL_SCOPES
 from storage.migrate import upgrade_to_head
 from storage.models import Mode, Role, Tier
 
@@ -47,7 +47,7 @@ def seeded_database(keys: int = 1) -> Iterator[tuple[str, list[str]]]:
             session, organization=organization, email="bench@example.com", name="Bench", role=Role.admin, permissions=[]
         )
         secrets = [
-            api_keys.create_key(session, user=user, mode=Mode.test, name="bench", scopes=ALL_SCOPES).secret
+            api_keys.create_key(session, user=user, mode=Mode.test, name="bench", scopes=load_contract().scopes).secret
             for _ in range(keys)
         ]
     dispose_engine(database_url)

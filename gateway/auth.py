@@ -73,10 +73,9 @@ def authenticate(database_url: str, token: str) -> Principal:
         key = api_keys.find_credential(session, token)
         if key is None:
             raise _unauthorized("The API key is not recognized.")
-        if key.revoked_at is not None and key.revoked_at <= now:
-            raise _unauthorized("The API key has been revoked.")
-        if key.expires_at is not None and key.expires_at <= now:
-            raise _unauthorized("The API key has expired.")
+        reason = api_keys.unusable_reason(key.revoked_at, key.expires_at, now)
+        if reason is not None:
+            raise _unauthorized(f"The API key has {'been revoked' if reason == 'revoked' else 'expired'}.")
         api_keys.mark_credential_used(session, key, now)
     return Principal(
         auth_kind="api_key",

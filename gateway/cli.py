@@ -11,11 +11,12 @@ from pathlib import Path
 import click
 import uvicorn
 
+from gateway.contract import load_contract
 from gateway.settings import get_settings
 from storage import api_keys
 from storage.accounts import create_organization, create_user, find_user_by_email, get_organization
 from storage.database import session_scope
-from storage.demo import ALL_SCOPES, ensure_demo_key
+from storage.demo import ensure_demo_key
 from storage.migrate import upgrade_to_head
 from storage.models import Mode, Role, Tier, utcnow
 
@@ -83,7 +84,9 @@ def keys() -> None:
 @click.option("--email", required=True, help="The user the key acts as.")
 @click.option("--name", default="CLI key", show_default=True)
 @click.option("--mode", type=click.Choice([m.value for m in Mode]), default=Mode.test.value, show_default=True)
-@click.option("--scope", "scopes", multiple=True, type=click.Choice(ALL_SCOPES), help="Repeat; default all.")
+@click.option(
+    "--scope", "scopes", multiple=True, type=click.Choice(load_contract().scopes), help="Repeat; default all."
+)
 @click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None)
 def keys_create(email: str, name: str, mode: str, scopes: tuple[str, ...], expires_in_days: int | None) -> None:
     """Create an API key and print it (it is shown only this once)."""
@@ -93,7 +96,12 @@ def keys_create(email: str, name: str, mode: str, scopes: tuple[str, ...], expir
             raise click.ClickException(f"no user with email {email}")
         expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
         issued = api_keys.create_key(
-            session, user=user, mode=Mode(mode), name=name, scopes=list(scopes) or ALL_SCOPES, expires_at=expires_at
+            session,
+            user=user,
+            mode=Mode(mode),
+            name=name,
+            scopes=list(scopes) or load_contract().scopes,
+            expires_at=expires_at,
         )
         click.echo(issued.secret)
 
@@ -101,7 +109,7 @@ def keys_create(email: str, name: str, mode: str, scopes: tuple[str, ...], expir
 def _demo_key(database_url: str) -> str:
     remembered = DEMO_KEY_FILE.read_text().strip() if DEMO_KEY_FILE.exists() else None
     with session_scope(database_url) as session:
-        key = ensure_demo_key(session, remembered)
+        key = ensure_demo_key(session, remembered, load_contract().scopes)
     if key != remembered:
         DEMO_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
         DEMO_KEY_FILE.touch(mode=0o600)

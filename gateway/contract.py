@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.yaml"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -30,6 +31,8 @@ class Operation:
     deprecated: bool
     deprecated_at: date | None
     sunset: date | None
+    # The declared `Idempotency-Key` header parameter; present only on operations that honour one.
+    idempotency_key: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
 
 class Contract:
@@ -47,6 +50,15 @@ class Contract:
 
     def operation(self, operation_id: str) -> Operation:
         return self._by_id[operation_id]
+
+    @property
+    def version(self) -> str:
+        return str(self.document["info"]["version"])
+
+    @property
+    def scopes(self) -> list[str]:
+        """Every scope a credential can hold (the `Scope` schema's enum)."""
+        return list(self.document["components"]["schemas"]["Scope"]["enum"])
 
     def document_operation(self, operation_id: str) -> dict[str, Any]:
         """The operation's object as written in the spec."""
@@ -74,6 +86,22 @@ def _as_date(value: object) -> date | None:
     return date.fromisoformat(str(value))
 
 
+def _resolve(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        target: Any = document
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _idempotency_key(document: dict[str, Any], parameters: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for parameter in (_resolve(document, p) for p in parameters):
+        if parameter["in"] == "header" and parameter["name"].lower() == IDEMPOTENCY_HEADER.lower():
+            return parameter
+    return None
+
+
 def parse_contract(document: dict[str, Any]) -> Contract:
     base_path = document["servers"][0]["url"].rstrip("/")
     default_security = document.get("security", [])
@@ -96,6 +124,9 @@ def parse_contract(document: dict[str, Any]) -> Contract:
                     deprecated=bool(spec.get("deprecated", False)),
                     deprecated_at=_as_date(spec.get("x-deprecated-at")),
                     sunset=_as_date(spec.get("x-sunset")),
+                    idempotency_key=_idempotency_key(
+                        document, [*item.get("parameters", []), *spec.get("parameters", [])]
+                    ),
                 )
             )
     for operation in operations:

@@ -12,7 +12,7 @@ from connexion import AsyncApp
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
-from starlette.types import Send
+from starlette.responses import Response
 
 from gateway.contract import Contract
 from gateway.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem
@@ -39,13 +39,10 @@ def _respond(request: ConnexionRequest, problem: Problem) -> ConnexionResponse:
     return ConnexionResponse(status_code=problem.status, body=body, headers=headers, content_type=PROBLEM_MEDIA_TYPE)
 
 
-async def send_problem(problem: Problem, path: str, send: Send) -> None:
-    """Answer with `problem` straight on the ASGI channel (for layers below the exception middleware)."""
+def problem_response(problem: Problem, path: str) -> Response:
+    """`problem` as an ASGI response, for layers below the exception middleware."""
     body, headers = problem.render(instance=path)
-    raw = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
-    raw.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": problem.status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
+    return Response(body, status_code=problem.status, headers=headers)
 
 
 def translate(exc: Exception, method: str, path: str, contract: Contract) -> Problem:

@@ -11,21 +11,23 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from typing import Any
 
 from anyio import to_thread
 from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.contract import IDEMPOTENCY_HEADER
 from gateway.problems import FieldError, Problem
+from gateway.validation import AllParametersValidator
 from storage import idempotency
 from storage.database import session_scope
 from storage.models import utcnow
 from storage.tenancy import Tenant
 
-HEADER = "Idempotency-Key"
-WRITE_METHODS = {"POST", "PATCH", "DELETE", "PUT"}
 # Only these describe the stored answer; request ids and rate-limit fields belong to each request.
 _KEPT_HEADERS = ("content-type", "location")
 
@@ -75,17 +77,24 @@ async def run_idempotently(
     receive: Receive,
     send: Send,
     *,
+    parameter: dict[str, Any],
     database_url: str,
     tenant: Tenant,
-    render_failure: Callable[[Exception, Send], Awaitable[None]],
+    render_failure: Callable[[Exception], Response],
 ) -> None:
-    """Run the request at most once per key; answer repeats from the stored response."""
-    key = Headers(scope=scope)[HEADER]
-    if not 1 <= len(key) <= 255:
+    """Run the request at most once per key; answer repeats from the stored response.
+
+    `parameter` is the operation's declared `Idempotency-Key` header: the key is
+    checked against it here, before the claim, because request validation runs
+    later, inside what the claim protects.
+    """
+    key = Headers(scope=scope)[IDEMPOTENCY_HEADER]
+    invalid = AllParametersValidator.validate_parameter("header", key, parameter)
+    if invalid:
         raise Problem(
             "validation_error",
-            "Idempotency-Key must be 1 to 255 characters.",
-            errors=[FieldError("Must be 1 to 255 characters", parameter=HEADER)],
+            f"{IDEMPOTENCY_HEADER}: {invalid}",
+            errors=[FieldError(invalid, parameter=IDEMPOTENCY_HEADER)],
         )
     body, messages = await _read_body(receive)
     request_fingerprint = fingerprint(scope["method"], scope["path"], body)
@@ -106,10 +115,8 @@ async def run_idempotently(
         )
     if claimed.stored is not None:
         stored = claimed.stored
-        headers = [(name.encode(), value.encode()) for name, value in stored.headers.items()]
-        headers += [(b"content-length", str(len(stored.body)).encode()), (b"idempotent-replayed", b"true")]
-        await send({"type": "http.response.start", "status": stored.status, "headers": headers})
-        await send({"type": "http.response.body", "body": stored.body})
+        replay = Response(stored.body, stored.status, headers={**stored.headers, "Idempotent-Replayed": "true"})
+        await replay(scope, receive, send)
         return
     assert claimed.record_id is not None
     await _run_and_keep(
@@ -124,7 +131,7 @@ async def _run_and_keep(
     send: Send,
     database_url: str,
     record_id: uuid.UUID,
-    render_failure: Callable[[Exception, Send], Awaitable[None]],
+    render_failure: Callable[[Exception], Response],
 ) -> None:
     status = 0
     kept_headers: dict[str, str] = {}
@@ -144,7 +151,7 @@ async def _run_and_keep(
     try:
         await app(scope, receive, capture)
     except Exception as exc:  # noqa: BLE001 - rendered here so a 4xx answer is kept like any other
-        await render_failure(exc, capture)
+        await render_failure(exc)(scope, receive, capture)
 
     def keep() -> None:
         with session_scope(database_url) as session:

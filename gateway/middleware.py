@@ -10,16 +10,16 @@ from typing import Any
 
 from anyio import to_thread
 from starlette.datastructures import Headers
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.auth import Principal, authenticate, bearer_token, require_scope
 from gateway.body_caps import body_cap, capped_receive
-from gateway.contract import Contract
+from gateway.contract import IDEMPOTENCY_HEADER, Contract
 from gateway.credential_cache import CredentialCache
 from gateway.deprecation import deprecation_headers, refuse_after_sunset
-from gateway.errors import send_problem, translate
-from gateway.idempotency import HEADER as IDEMPOTENCY_HEADER
-from gateway.idempotency import WRITE_METHODS, run_idempotently
+from gateway.errors import problem_response, translate
+from gateway.idempotency import run_idempotently
 from gateway.problems import Problem
 from gateway.rate_limits import POLICIES, Buckets, Draw, rate_limit_headers
 from gateway.request_id import add_response_headers
@@ -75,17 +75,17 @@ class GatewayMiddleware:
             context["token_info"] = principal
             await self._draw_tokens(scope, context, principal, operation.cost)
         receive = capped_receive(receive, scope, body_cap(self.settings, operation_id, headers))
-        if operation.authenticated and scope["method"] in WRITE_METHODS and IDEMPOTENCY_HEADER in headers:
+        if operation.authenticated and operation.idempotency_key is not None and IDEMPOTENCY_HEADER in headers:
 
-            async def render_failure(exc: Exception, send_problem_to: Send) -> None:
-                problem = translate(exc, scope["method"], scope["path"], self.contract)
-                await send_problem(problem, scope["path"], send_problem_to)
+            def render_failure(exc: Exception) -> Response:
+                return problem_response(translate(exc, scope["method"], scope["path"], self.contract), scope["path"])
 
             await run_idempotently(
                 self.app,
                 scope,
                 receive,
                 send,
+                parameter=operation.idempotency_key,
                 database_url=self.settings.database_url,
                 tenant=principal.tenant,
                 render_failure=render_failure,

@@ -18,12 +18,12 @@ from connexion.json_schema import Draft4RequestValidator
 from connexion.lifecycle import ConnexionRequest
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
 from connexion.validators import (
-    JSONRequestBodyValidator,
+    DefaultsJSONRequestBodyValidator,
     MultiPartFormDataValidator,
     ParameterValidator,
 )
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
-from starlette.datastructures import FormData, Headers, UploadFile
+from starlette.datastructures import FormData, Headers, MutableHeaders, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import Message, Receive, Scope
 
@@ -167,15 +167,28 @@ class _StreamedBodyMixin:
 
         body = await self._parse(stream(), scope=scope)  # type: ignore[attr-defined]
         self._validate(body)  # type: ignore[attr-defined]
+        if self.MUTABLE_VALIDATION:  # type: ignore[attr-defined]
+            inserted: tuple[Receive, Scope] = self._insert_body(receive, body=body, scope=scope)  # type: ignore[attr-defined]
+            return inserted
         return self._insert_messages(receive, messages=messages), scope  # type: ignore[attr-defined]
 
 
-class JSONBodyValidator(_StreamedBodyMixin, JSONRequestBodyValidator):
-    """JSON bodies: UTF-8 and syntax errors are 400 problems, all schema errors listed."""
+class JSONBodyValidator(_StreamedBodyMixin, DefaultsJSONRequestBodyValidator):
+    """JSON bodies: UTF-8 and syntax errors are 400 problems, all schema errors listed, and the
+    spec's `default`s filled in, so handlers never restate them."""
+
+    def _insert_body(self, receive: Receive, *, body: Any, scope: Scope) -> tuple[Receive, Scope]:
+        receive, scope = super()._insert_body(receive, body=body, scope=scope)
+        # An absent optional body becomes the schema's default: say it is JSON, or the
+        # handler would be handed the raw bytes.
+        if body is not None:
+            MutableHeaders(scope=scope).setdefault("content-type", "application/json")
+        return receive, scope
 
     @property
     def _validator(self) -> Draft4Validator:
-        validator: Draft4Validator = Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)
+        with_defaults = self.extend_with_set_default(Draft4RequestValidator)
+        validator: Draft4Validator = with_defaults(self._schema, format_checker=FORMAT_CHECKER)
         return validator
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:

@@ -35,7 +35,7 @@ def _issued_view(issued: api_keys.IssuedKey) -> tuple[dict[str, Any], int, dict[
     return {**_view(issued.record), "key": issued.secret}, 201, {"Location": location}
 
 
-def list(*, limit: int = 25, cursor: str | None = None) -> dict[str, Any]:
+def list(*, limit: int, cursor: str | None = None) -> dict[str, Any]:
     """List the organization's keys in the caller's mode, newest first."""
     tenant = current_principal().tenant
     with database_session() as session:
@@ -57,9 +57,9 @@ def create(*, body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]
         return _issued_view(issued)
 
 
-def rotate(*, key_id: str, body: dict[str, Any] | None = None) -> tuple[dict[str, Any], int, dict[str, str]]:
+def rotate(*, key_id: str, body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Issue a replacement key; the old one keeps working for the grace period."""
-    grace = timedelta(seconds=(body or {}).get("grace_period_seconds", 86400))
+    grace = timedelta(seconds=body["grace_period_seconds"])
     with database_session() as session:
         issued = api_keys.rotate_key(session, current_principal().tenant, uuid.UUID(key_id), grace, utcnow())
         return _issued_view(issued)

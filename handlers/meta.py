@@ -9,14 +9,12 @@ from gateway.contract import load_contract
 from gateway.problems import Problem
 from storage.database import database_is_reachable
 
-VERSION = "2.0.0"
-
 
 def health() -> dict[str, Any]:
     """Report liveness and database reachability."""
     if not database_is_reachable(current_settings().database_url):
         raise Problem("service_unavailable", "The database is unreachable.")
-    return {"status": "ok", "database": "ok", "version": VERSION}
+    return {"status": "ok", "database": "ok", "version": load_contract().version}
 
 
 def whoami() -> dict[str, Any]:

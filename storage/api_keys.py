@@ -84,11 +84,6 @@ def create_key(
     return IssuedKey(record=record, secret=secret)
 
 
-def find_key(session: Session, token: str) -> ApiKey | None:
-    """The stored key for a well-formed token, with its user and organization loaded."""
-    return session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(token)))
-
-
 @dataclass(frozen=True)
 class Credential:
     """What authenticating a request needs of a key, its user and organization: one row."""
@@ -143,6 +138,15 @@ def find_credential(session: Session, token: str) -> Credential | None:
     return None if row is None else Credential(*cast(tuple[Any, ...], row))
 
 
+def unusable_reason(revoked_at: datetime | None, expires_at: datetime | None, now: datetime) -> str | None:
+    """Why a key no longer works ("revoked" or "expired"), or None while it does."""
+    if revoked_at is not None and revoked_at <= now:
+        return "revoked"
+    if expires_at is not None and expires_at <= now:
+        return "expired"
+    return None
+
+
 def mark_credential_used(session: Session, credential: Credential, now: datetime) -> None:
     if credential.last_used_at is not None and credential.last_used_at >= now - LAST_USED_RESOLUTION:
         return
@@ -179,8 +183,9 @@ def revoke_tenant_key(
 def rotate_key(session: Session, tenant: Tenant, key_id: uuid.UUID, grace: timedelta, now: datetime) -> IssuedKey:
     """A new key with the old one's user, name and scopes; the old one expires after `grace`."""
     old = tenant.get(session, ApiKey, key_id)
-    if old.revoked_at is not None or (old.expires_at is not None and old.expires_at <= now):
-        raise ConflictError(f"api_key {key_id} is revoked or expired and cannot be rotated")
+    reason = unusable_reason(old.revoked_at, old.expires_at, now)
+    if reason is not None:
+        raise ConflictError(f"api_key {key_id} is {reason} and cannot be rotated")
     retire_at = now + grace
     issued = create_key(
         session, user=old.user, mode=old.mode, name=old.name, scopes=old.scopes, expires_at=old.expires_at

@@ -11,23 +11,10 @@ from storage.models import ApiKey, Mode, Role, Tier, utcnow
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_KEY_NAME = "Demo key"
-ALL_SCOPES = [
-    "meta:read",
-    "vault:read",
-    "vault:write",
-    "chat:read",
-    "workflows:read",
-    "workflows:write",
-    "templates:read",
-    "templates:write",
-    "mcp:admin",
-    "keys:admin",
-    "webhooks:admin",
-]
 
 
-def ensure_demo_key(session: Session, remembered_key: str | None) -> str:
-    """A working test-mode key for the demo admin: `remembered_key` if still valid, else a new one."""
+def ensure_demo_key(session: Session, remembered_key: str | None, scopes: list[str]) -> str:
+    """A working test-mode key for the demo admin, holding `scopes`: `remembered_key` if still valid, else a new one."""
     user = find_user_by_email(session, DEMO_EMAIL)
     if user is None:
         organization = create_organization(session, name="Demo Organization", tier=Tier.pro)
@@ -40,11 +27,10 @@ def ensure_demo_key(session: Session, remembered_key: str | None) -> str:
             permissions=["template_fill"],
         )
     if remembered_key and api_keys.is_well_formed(remembered_key):
-        key = api_keys.find_key(session, remembered_key)
-        now = utcnow()
-        if key is not None and key.revoked_at is None and (key.expires_at is None or key.expires_at > now):
+        key = api_keys.find_credential(session, remembered_key)
+        if key is not None and api_keys.unusable_reason(key.revoked_at, key.expires_at, utcnow()) is None:
             return remembered_key
     # The old demo key's secret is gone; retire it so only one demo key is live.
     for stale in session.scalars(select(ApiKey).where(ApiKey.user_id == user.id, ApiKey.name == DEMO_KEY_NAME)):
         api_keys.revoke_key(session, stale, utcnow())
-    return api_keys.create_key(session, user=user, mode=Mode.test, name=DEMO_KEY_NAME, scopes=ALL_SCOPES).secret
+    return api_keys.create_key(session, user=user, mode=Mode.test, name=DEMO_KEY_NAME, scopes=scopes).secret

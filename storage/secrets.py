@@ -10,9 +10,19 @@ from sqlalchemy.orm import Session
 
 from storage.models import InstanceSecret
 
+# A secret never changes once created, so each process reads it once per database.
+_known: dict[tuple[str, str], bytes] = {}
+
 
 def instance_secret(session: Session, name: str) -> bytes:
     """The secret called `name`, created on first use; every process and machine reads the same one."""
+    where = (str(session.get_bind().engine.url), name)
+    if where not in _known:
+        _known[where] = _read_or_create(session, name)
+    return _known[where]
+
+
+def _read_or_create(session: Session, name: str) -> bytes:
     existing = session.scalar(select(InstanceSecret.value).where(InstanceSecret.name == name))
     if existing is not None:
         return bytes.fromhex(existing)

@@ -20,11 +20,11 @@ import sqlalchemy
 from starlette.testclient import TestClient
 
 from gateway.app import create_app
+from gateway.contract import load_contract
 from gateway.settings import Settings
 from storage import api_keys
 from storage.accounts import create_organization, create_user
 from storage.database import dispose_engine, session_scope
-from storage.demo import ALL_SCOPES as EVERY_SCOPE
 from storage.migrate import upgrade_to_head
 from storage.models import Mode, Role, Tier
 
@@ -224,7 +224,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     database_url = f"sqlite:///{directory / 'vaultgate.db'}"
     upgrade_to_head(database_url)
     # Enterprise: the run should exercise the operations, not mostly the rate limiter.
-    caller = Tenants(database_url).caller(scopes=EVERY_SCOPE, tier=Tier.enterprise)
+    caller = Tenants(database_url).caller(scopes=load_contract().scopes, tier=Tier.enterprise)
     dispose_engine(database_url)
     port = free_port()
     process = start_server(database_url, port, directory / "server.log")
