@@ -2,4 +2,6 @@
 
 from gateway.cli import main
 
-main()
+# Guarded: job sandboxes start child processes that import the main module again.
+if __name__ == "__main__":
+    main()

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from functools import partial, wraps
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from connexion import AsyncApp
 from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
+from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from gateway.contract import SPEC_PATH, Contract, load_contract
@@ -24,13 +27,16 @@ from gateway.rate_limits import buckets_for
 from gateway.request_id import RequestIdMiddleware
 from gateway.settings import Settings, get_settings
 from gateway.validation import VALIDATOR_MAP
+from jobs.worker import WorkerPool
 
 
-def _success_media_type(contract: Contract, operation_id: str) -> str:
-    for status, response in contract.document_operation(operation_id)["responses"].items():
-        if str(status).startswith("2") and "content" in response:
-            return str(next(iter(response["content"])))
-    return "application/json"
+def _media_types_by_status(contract: Contract, operation_id: str) -> dict[int, str]:
+    """The first media type each success status documents; statuses without a body are absent."""
+    return {
+        int(status): str(next(iter(response["content"])))
+        for status, response in contract.document_operation(operation_id)["responses"].items()
+        if str(status).startswith("2") and response.get("content")
+    }
 
 
 def resolve_handler(contract: Contract, package: str, operation_id: str) -> Callable[..., Any]:
@@ -41,14 +47,19 @@ def resolve_handler(contract: Contract, package: str, operation_id: str) -> Call
     """
     tag, verb = operation_id.split(".", 1)
     handler = getattr(importlib.import_module(f"{package}.{tag}"), verb)
-    media_type = _success_media_type(contract, operation_id)
+    media_types = _media_types_by_status(contract, operation_id)
 
     @wraps(handler)
-    def typed(*args: Any, **kwargs: Any) -> tuple[Any, int, dict[str, str]]:
-        # Handlers answer `body`, `(body, status)` or `(body, status, headers)`.
+    def typed(*args: Any, **kwargs: Any) -> Any:
+        # Handlers answer `body`, `(body, status)`, `(body, status, headers)` or a finished Response.
         result = handler(*args, **kwargs)
+        if isinstance(result, Response):
+            return result
         body, status, *headers = result if isinstance(result, tuple) else (result, 200)
-        return body, status, {"Content-Type": media_type, **(headers[0] if headers else {})}
+        if status not in media_types:
+            # No body documented (204): connexion would otherwise label the empty answer with some media type.
+            return Response(status_code=status, headers=headers[0] if headers else None)
+        return body, status, {"Content-Type": media_types[status], **(headers[0] if headers else {})}
 
     return typed
 
@@ -66,7 +77,18 @@ def create_app(
         else m
         for m in ConnexionMiddleware.default_middlewares
     ]
-    app = AsyncApp(__name__, middlewares=middlewares, validator_map=VALIDATOR_MAP)
+
+    @asynccontextmanager
+    async def run_job_workers(_app: Any) -> AsyncIterator[None]:
+        # In-process workers live and die with the server process that serves the API.
+        pool = WorkerPool(settings, settings.job_workers)
+        pool.start()
+        try:
+            yield
+        finally:
+            await to_thread.run_sync(pool.stop)
+
+    app = AsyncApp(__name__, middlewares=middlewares, validator_map=VALIDATOR_MAP, lifespan=run_job_workers)
     app.add_api(
         spec_path,
         resolver=Resolver(function_resolver=partial(resolve_handler, contract, handler_package)),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import sys
+import threading
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +16,7 @@ import uvicorn
 
 from gateway.contract import load_contract
 from gateway.settings import get_settings
+from jobs.worker import WorkerPool
 from storage import api_keys
 from storage.accounts import create_organization, create_user, find_user_by_email, get_organization
 from storage.database import session_scope
@@ -115,6 +119,26 @@ def _demo_key(database_url: str) -> str:
         DEMO_KEY_FILE.touch(mode=0o600)
         DEMO_KEY_FILE.write_text(key + "\n")
     return key
+
+
+@main.command()
+@click.option(
+    "--threads", type=click.IntRange(1, 64), default=2, show_default=True, help="Jobs run at once by this process."
+)
+def worker(threads: int) -> None:
+    """Run job workers (no API) against the configured database, until interrupted."""
+    settings = get_settings()
+    upgrade_to_head(settings.database_url)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    pool = WorkerPool(settings, threads)
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    pool.start()
+    click.echo(f"worker {pool.name}: {threads} threads on {settings.database_url.split('@')[-1]}", err=True)
+    stop.wait()
+    # A job still running when the grace period ends is taken over by another worker when its lease expires.
+    pool.stop(timeout=settings.job_lease_seconds)
 
 
 @main.command()

@@ -33,6 +33,8 @@ class Operation:
     sunset: date | None
     # The declared `Idempotency-Key` header parameter; present only on operations that honour one.
     idempotency_key: dict[str, Any] | None = field(default=None, compare=False, hash=False)
+    # Media types of the success answers, for content negotiation; empty when a success has no body.
+    media_types: tuple[str, ...] = ("application/json",)
 
 
 class Contract:
@@ -102,6 +104,14 @@ def _idempotency_key(document: dict[str, Any], parameters: list[dict[str, Any]])
     return None
 
 
+def _success_media_types(document: dict[str, Any], responses: dict[str, Any]) -> tuple[str, ...]:
+    found: list[str] = []
+    for status, response in responses.items():
+        if str(status).startswith("2"):
+            found.extend(t for t in _resolve(document, response).get("content", {}) if t not in found)
+    return tuple(found)
+
+
 def parse_contract(document: dict[str, Any]) -> Contract:
     base_path = document["servers"][0]["url"].rstrip("/")
     default_security = document.get("security", [])
@@ -127,6 +137,7 @@ def parse_contract(document: dict[str, Any]) -> Contract:
                     idempotency_key=_idempotency_key(
                         document, [*item.get("parameters", []), *spec.get("parameters", [])]
                     ),
+                    media_types=_success_media_types(document, spec["responses"]),
                 )
             )
     for operation in operations:

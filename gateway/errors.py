@@ -18,6 +18,7 @@ from gateway.contract import Contract
 from gateway.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem
 from gateway.request_id import current_request_id
 from storage.errors import ConflictError, InvalidInputError, NotFoundError
+from vault.errors import UnsafeContent, UnsupportedContent
 
 logger = logging.getLogger("vaultgate.errors")
 
@@ -53,6 +54,10 @@ def translate(exc: Exception, method: str, path: str, contract: Contract) -> Pro
         return Problem("not_found", str(exc))
     if isinstance(exc, ConflictError):
         return Problem("conflict", str(exc))
+    if isinstance(exc, UnsupportedContent):
+        return Problem("unsupported_media_type", str(exc), errors=[FieldError(str(exc), pointer="/file")])
+    if isinstance(exc, UnsafeContent):
+        return Problem("unsafe_document", str(exc), errors=[FieldError(str(exc), pointer="/file")])
     if isinstance(exc, InvalidInputError):
         return Problem("validation_error", exc.detail, status=422, errors=[FieldError(exc.detail, pointer=exc.pointer)])
     if isinstance(exc, HTTPException) and exc.status_code == 405:

@@ -26,17 +26,21 @@ from gateway.request_id import add_response_headers
 from gateway.settings import Settings
 from storage.models import utcnow
 
-_JSON_RANGES = {"*/*", "application/*", "application/json", "application/problem+json"}
+
+def _admits(media_range: str, media_type: str) -> bool:
+    kind, _, subtype = media_range.partition("/")
+    offered_kind, _, offered_subtype = media_type.partition("/")
+    return kind == "*" or (kind == offered_kind and subtype in ("*", offered_subtype))
 
 
-def accepts_json(accept: str | None) -> bool:
-    """Whether an `Accept` header (RFC 9110 §12.5.1) admits a JSON answer."""
-    if not accept:
+def acceptable(accept: str | None, offered: tuple[str, ...]) -> bool:
+    """Whether an `Accept` header (RFC 9110 §12.5.1) admits one of the `offered` media types."""
+    if not accept or not offered:
         return True
     for media_range in accept.split(","):
         media_type, *params = (part.strip() for part in media_range.split(";"))
         refused = any(p.replace(" ", "").lower() in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params)
-        if media_type.lower() in _JSON_RANGES and not refused:
+        if not refused and any(_admits(media_type.lower(), o) for o in (*offered, "application/problem+json")):
             return True
     return False
 
@@ -67,8 +71,8 @@ class GatewayMiddleware:
         if operation.deprecated:
             add_response_headers(scope, deprecation_headers(operation))
             refuse_after_sunset(operation, utcnow())
-        if not accepts_json(headers.get("accept")):
-            raise Problem("not_acceptable", "This operation answers only application/json.")
+        if not acceptable(headers.get("accept"), operation.media_types):
+            raise Problem("not_acceptable", f"This operation answers only {', '.join(operation.media_types)}.")
         if operation.authenticated:
             principal = await self._authenticate(bearer_token(headers.get("authorization")))
             require_scope(principal, operation.scope)

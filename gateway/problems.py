@@ -131,7 +131,22 @@ _CODES = [
         "unsupported_media_type",
         415,
         "Unsupported media type",
-        "The `Content-Type` of the body is not one this operation accepts.",
+        "The `Content-Type` of the body is not one this operation accepts, or an uploaded file's "
+        "content (read from its bytes, not its name) is not a type the operation accepts.",
+    ),
+    ProblemCode(
+        "unsafe_document",
+        422,
+        "Unsafe document",
+        "The uploaded file is of an accepted type but cannot be parsed safely: for a DOCX, too "
+        "many zip entries, an entry too large or compressed too well (a zip bomb), unsafe entry "
+        "names, or XML parts declaring a DTD or entities. Nothing was stored.",
+    ),
+    ProblemCode(
+        "invalid_signature",
+        403,
+        "Invalid signature",
+        "The signed URL was altered or has expired. Ask the operation that issued it for a fresh one.",
     ),
     ProblemCode(
         "rate_limited", 429, "Rate limited", "The API key's token bucket is empty. Retry after `Retry-After` seconds."

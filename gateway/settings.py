@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.blobs import BlobStore, blob_store
+
 DEFAULT_DATA_DIR = Path("var")
 
 
@@ -31,6 +33,33 @@ class Settings(BaseSettings):
     max_json_body_bytes: int = 128 * 1024
     max_upload_bytes: int = 50 * 1024 * 1024
     upload_limits: dict[str, int] = {"templates.start_fill": 25 * 1024 * 1024}
+    # Background jobs: worker threads inside each `vaultgate serve` process (0: only `vaultgate worker` runs jobs).
+    job_workers: int = 2
+    # A worker that stops heartbeating for this long loses its job to another worker.
+    job_lease_seconds: float = 30.0
+    job_max_attempts: int = 3
+    # Text extraction runs in a child process bounded by these.
+    extraction_timeout_seconds: float = 120.0
+    extraction_memory_bytes: int = 1024 * 1024 * 1024
+    # Blobs on local disk unless an S3 bucket is named.
+    blob_dir: Path = DEFAULT_DATA_DIR / "blobs"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    # The gateway's external base URL for signed links; unset: taken from the request's Host.
+    public_url: str | None = None
+
+    def blob_store(self) -> BlobStore:
+        return blob_store(
+            root=self.blob_dir,
+            bucket=self.s3_bucket,
+            endpoint_url=self.s3_endpoint_url,
+            region=self.s3_region,
+            access_key_id=self.s3_access_key_id,
+            secret_access_key=self.s3_secret_access_key,
+        )
 
 
 @cache

@@ -7,7 +7,20 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, LargeBinary, String, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -135,3 +148,100 @@ class IdempotencyRecord(Base):
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Project(TenantMixin, Base):
+    __tablename__ = "projects"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "mode", "name"),
+        Index("ix_projects_tenant_created", "organization_id", "mode", "created_at", "id"),
+    )
+    kind = "project"
+
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(String(2000))
+
+
+class DocumentStatus(enum.StrEnum):
+    pending = "pending"
+    processing = "processing"
+    ready = "ready"
+    failed = "failed"
+
+
+class Document(TenantMixin, Base):
+    __tablename__ = "documents"
+    __table_args__ = (Index("ix_documents_tenant_created", "organization_id", "mode", "created_at", "id"),)
+    kind = "document"
+
+    project_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(String(500))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # Server-generated; no part of it comes from the request.
+    blob_key: Mapped[str] = mapped_column(String(200))
+    page_count: Mapped[int | None] = mapped_column()
+    # `metadata` is taken by SQLAlchemy's declarative base.
+    user_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    status: Mapped[DocumentStatus] = mapped_column(Enum(DocumentStatus, native_enum=False, length=20))
+    progress: Mapped[int] = mapped_column(default=0)
+    stage: Mapped[str | None] = mapped_column(String(200))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(String(1000))
+    # The extracted text, with `segments` mapping its ranges to pages or paragraphs.
+    text: Mapped[str | None] = mapped_column(Text)
+    segments: Mapped[list[Any] | None] = mapped_column(JSON)
+    job_id: Mapped[uuid.UUID | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column()
+
+
+class DocumentChunk(Base):
+    """A searchable passage of a document, with where it sits (page or paragraph)."""
+
+    __tablename__ = "document_chunks"
+
+    # An integer key: SQLite's FTS5 index refers to chunks by rowid.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"), index=True)
+    ordinal: Mapped[int] = mapped_column()
+    location_type: Mapped[str] = mapped_column(String(10))
+    location_number: Mapped[int] = mapped_column()
+    text: Mapped[str] = mapped_column(Text)
+
+
+class JobStatus(enum.StrEnum):
+    pending = "pending"
+    running = "running"
+    completed = "completed"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class Job(TenantMixin, Base):
+    """One unit of background work (an ingestion, a workflow run, a template fill), leased to one worker at a time."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_claim", "status", "run_after"),)
+    kind = "job"
+
+    job_kind: Mapped[str] = mapped_column("kind", String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[JobStatus] = mapped_column(Enum(JobStatus, native_enum=False, length=20))
+    progress: Mapped[int] = mapped_column(default=0)
+    stage: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int] = mapped_column(default=3)
+    run_after: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
+    cancel_requested_at: Mapped[datetime | None] = mapped_column()
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(String(1000))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

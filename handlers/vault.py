@@ -1,0 +1,247 @@
+"""vault: projects, documents (upload, ingestion state, text, download, delete) and search."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from connexion import request
+from starlette.responses import StreamingResponse
+
+from gateway.auth import current_principal, current_settings, database_session
+from gateway.contract import load_contract
+from gateway.cursors import Pager
+from gateway.problems import FieldError, Problem
+from gateway.signed_urls import DOWNLOAD_TTL_SECONDS, sign_download, verify_download
+from gateway.validation import metadata_violation, parse_date_time
+from storage import documents, jobs, projects
+from storage.blobs import content_disposition
+from storage.errors import ConflictError, NotFoundError
+from storage.models import Document, DocumentStatus, Job, Project, utcnow
+from storage.search import search as search_chunks
+from storage.secrets import instance_secret
+from vault.uploads import accept_upload
+
+
+def _project_view(project: Project) -> dict[str, Any]:
+    return {
+        "id": project.id,
+        "name": project.name,
+        "description": project.description,
+        "created_at": project.created_at,
+    }
+
+
+def _document_view(document: Document) -> dict[str, Any]:
+    return {
+        "id": document.id,
+        "project_id": document.project_id,
+        "title": document.title,
+        "filename": document.filename,
+        "content_type": document.content_type,
+        "size_bytes": document.size_bytes,
+        "sha256": document.sha256,
+        "page_count": document.page_count,
+        "metadata": document.user_metadata,
+        "status": document.status.value,
+        "progress": document.progress,
+        "stage": document.stage,
+        "error_code": document.error_code,
+        "error_message": document.error_message,
+        "created_at": document.created_at,
+        "updated_at": document.updated_at,
+    }
+
+
+def _location(path: str) -> dict[str, str]:
+    return {"Location": f"{load_contract().base_path}{path}"}
+
+
+def list_projects(*, limit: int, cursor: str | None = None) -> dict[str, Any]:
+    """List projects, newest first."""
+    tenant = current_principal().tenant
+    with database_session() as session:
+        pager = Pager(instance_secret(session, "cursor"), tenant, "vault.list_projects", {})
+        return pager.envelope(projects.list_projects(session, tenant, limit, pager.position(cursor)), _project_view)
+
+
+def create_project(*, body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Create a project; names are unique per organization and mode."""
+    with database_session() as session:
+        project = projects.create_project(session, current_principal().tenant, body["name"], body.get("description"))
+        return _project_view(project), 201, _location(f"/projects/{project.id}")
+
+
+def get_project(*, project_id: str) -> dict[str, Any]:
+    """Get one project."""
+    with database_session() as session:
+        return _project_view(current_principal().tenant.get(session, Project, uuid.UUID(project_id)))
+
+
+def _metadata(raw: str | None) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    try:
+        metadata = json.loads(raw)
+    except ValueError:
+        metadata = None
+    problem = "must be a JSON object" if not isinstance(metadata, dict) else metadata_violation(metadata)
+    if problem:
+        detail = f"metadata {problem}"
+        raise Problem("validation_error", detail, status=422, errors=[FieldError(detail, pointer="/metadata")])
+    accepted: dict[str, Any] = metadata
+    return accepted
+
+
+def upload_document(*, body: dict[str, Any], file: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Store a file and queue its ingestion; 202 with the pending document."""
+    principal = current_principal()
+    settings = current_settings()
+    metadata = _metadata(body.get("metadata"))
+    project_id = uuid.UUID(body["project_id"]) if body.get("project_id") else None
+    try:
+        with database_session() as session:
+            document = accept_upload(
+                session,
+                settings.blob_store(),
+                principal.tenant,
+                user_id=principal.user_id,
+                source=file.file,
+                filename=file.filename,
+                project_id=project_id,
+                metadata=metadata,
+                max_attempts=settings.job_max_attempts,
+            )
+            return _document_view(document), 202, _location(f"/vault/documents/{document.id}")
+    finally:
+        file.file.close()
+
+
+def list_documents(
+    *,
+    limit: int,
+    cursor: str | None = None,
+    project_id: str | None = None,
+    status: str | None = None,
+    created_after: str | None = None,
+    created_before: str | None = None,
+) -> dict[str, Any]:
+    """List documents, newest first, filtered."""
+    tenant = current_principal().tenant
+    filters = documents.DocumentFilters(
+        project_id=uuid.UUID(project_id) if project_id else None,
+        status=DocumentStatus(status) if status else None,
+        created_after=parse_date_time(created_after) if created_after else None,
+        created_before=parse_date_time(created_before) if created_before else None,
+    )
+    with database_session() as session:
+        pager = Pager(instance_secret(session, "cursor"), tenant, "vault.list_documents", vars(filters))
+        page = documents.list_documents(session, tenant, filters, limit, pager.position(cursor))
+        return pager.envelope(page, _document_view)
+
+
+def get_document(*, document_id: str) -> dict[str, Any]:
+    """Get one document and its ingestion state."""
+    with database_session() as session:
+        return _document_view(current_principal().tenant.get(session, Document, uuid.UUID(document_id)))
+
+
+def get_document_text(*, document_id: str) -> dict[str, Any]:
+    """The extracted text of a ready document, with its page or paragraph segments."""
+    with database_session() as session:
+        document = current_principal().tenant.get(session, Document, uuid.UUID(document_id))
+        if document.status is not DocumentStatus.ready:
+            raise ConflictError(f"document {document.id} is {document.status.value}; its text is there once ready")
+        return {"document_id": document.id, "text": document.text or "", "segments": document.segments or []}
+
+
+def download_document(*, document_id: str) -> dict[str, Any]:
+    """A signed URL for the original bytes, valid one hour."""
+    settings = current_settings()
+    expires_at = utcnow().replace(microsecond=0) + timedelta(seconds=DOWNLOAD_TTL_SECONDS)
+    with database_session() as session:
+        document = current_principal().tenant.get(session, Document, uuid.UUID(document_id))
+        url = settings.blob_store().presigned_url(
+            document.blob_key, document.filename, document.content_type, DOWNLOAD_TTL_SECONDS
+        )
+        if url is None:
+            expires = int(expires_at.timestamp())
+            signature = sign_download(instance_secret(session, "download"), document.id, expires)
+            base = (settings.public_url or str(request.base_url)).rstrip("/")
+            path = f"{load_contract().base_path}/vault/documents/{document.id}/content"
+            url = f"{base}{path}?expires={expires}&signature={signature}"
+    return {"download_url": url, "expires_at": expires_at}
+
+
+def get_document_content(*, document_id: str, expires: int, signature: str) -> StreamingResponse:
+    """The original bytes, for a URL signed by vault.download_document."""
+    settings = current_settings()
+    with database_session() as session:
+        verify_download(instance_secret(session, "download"), uuid.UUID(document_id), expires, signature, utcnow())
+        document = documents.find_live_document(session, uuid.UUID(document_id))
+        if document is None:
+            raise NotFoundError("document", document_id)
+    source = settings.blob_store().open(document.blob_key)
+
+    def chunks() -> Iterator[bytes]:
+        with source:
+            while block := source.read(64 * 1024):
+                yield block
+
+    return StreamingResponse(
+        chunks(),
+        media_type=document.content_type,
+        headers={
+            "Content-Disposition": content_disposition(document.filename),
+            "Content-Length": str(document.size_bytes),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def delete_document(*, document_id: str) -> tuple[None, int]:
+    """Soft-delete a document: gone from search at once, 404 afterwards; its ingestion stops."""
+    with database_session() as session:
+        document = current_principal().tenant.get(session, Document, uuid.UUID(document_id))
+        documents.soft_delete(session, document)
+        job = session.get(Job, document.job_id) if document.job_id else None
+        if job is not None:
+            jobs.request_cancel(session, job)
+    return None, 204
+
+
+def search(
+    *, q: str, limit: int, project_id: str | None = None, document_ids: list[str] | None = None
+) -> dict[str, Any]:
+    """Ranked full-text hits from ready documents."""
+    tenant = current_principal().tenant
+    with database_session() as session:
+        if project_id is not None:
+            tenant.get(session, Project, uuid.UUID(project_id))
+        wanted = [uuid.UUID(d) for d in document_ids] if document_ids else None
+        for missing in documents.missing_documents(session, tenant, wanted or []):
+            raise NotFoundError("document", missing)
+        hits = search_chunks(
+            session,
+            tenant,
+            q,
+            limit=limit,
+            project_id=uuid.UUID(project_id) if project_id else None,
+            document_ids=wanted,
+        )
+    return {
+        "data": [
+            {
+                "document_id": hit.document_id,
+                "title": hit.title,
+                "snippet": hit.snippet,
+                "score": hit.score,
+                "location": {"type": hit.location_type, "number": hit.location_number},
+            }
+            for hit in hits
+        ]
+    }

@@ -1,0 +1,158 @@
+"""Workers: threads that claim jobs, heartbeat their lease while running them, and record the outcome.
+
+`vaultgate serve` runs `VAULTGATE_JOB_WORKERS` of them in each server
+process; `vaultgate worker` runs them alone, on any machine that reaches the
+database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from datetime import timedelta
+
+from sqlalchemy.exc import OperationalError
+
+from gateway.settings import Settings
+from jobs.kinds import KINDS
+from jobs.runtime import JobCancelled, JobContext, JobFailed, JobKind, lease
+from jobs.signals import ExternalSignals, wakeup_for
+from storage import jobs
+from storage.database import session_scope
+from storage.jobs import Claim, LeaseLost
+from storage.models import JobStatus
+
+logger = logging.getLogger("vaultgate.jobs")
+
+
+def _backoff(attempt: int) -> timedelta:
+    return timedelta(seconds=min(2**attempt, 60))
+
+
+class _Heartbeat:
+    """Extends the lease every third of its length until stopped; sets `lost` if the lease was taken."""
+
+    def __init__(self, settings: Settings, claim: Claim) -> None:
+        self.settings = settings
+        self.claim = claim
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{claim.id}", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        interval = self.settings.job_lease_seconds / 3
+        while not self._stop.wait(interval):
+            try:
+                with session_scope(self.settings.database_url) as session:
+                    jobs.heartbeat(session, self.claim, lease(self.settings))
+            except LeaseLost:
+                self.lost.set()
+                return
+            except OperationalError:
+                logger.warning("heartbeat for job %s failed; retrying", self.claim.id, exc_info=True)
+
+
+class WorkerPool:
+    def __init__(self, settings: Settings, count: int, kinds: dict[str, JobKind] | None = None) -> None:
+        self.settings = settings
+        self.count = count
+        self.kinds = kinds if kinds is not None else KINDS
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.wakeup = wakeup_for(settings.database_url)
+        self._signals = ExternalSignals(settings.database_url, self.wakeup)
+        self._stopping = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._loop, args=(f"{self.name}/{n}",), name=f"vaultgate-worker-{n}", daemon=True)
+            for n in range(count)
+        ]
+        # Idle workers look for expired leases and due retries this often.
+        self.idle_seconds = min(settings.job_lease_seconds / 3, 5.0)
+
+    def start(self) -> None:
+        if not self._threads:
+            return
+        self._signals.start()
+        for thread in self._threads:
+            thread.start()
+        logger.info("started %d job workers (%s)", self.count, self.name)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        self.wakeup.notify()
+        for thread in self._threads:
+            thread.join(timeout)
+        if self._threads:
+            self._signals.stop()
+
+    def _loop(self, owner: str) -> None:
+        while not self._stopping.is_set():
+            seen = self.wakeup.generation
+            try:
+                self._close_abandoned()
+                with session_scope(self.settings.database_url) as session:
+                    claim = jobs.claim(session, owner, lease(self.settings), list(self.kinds))
+            except OperationalError:
+                logger.warning("could not claim a job; retrying", exc_info=True)
+                claim = None
+            if claim is not None:
+                self._run(claim)
+                continue
+            self.wakeup.wait(seen, self.idle_seconds)
+
+    def _close_abandoned(self) -> None:
+        """Fail (or cancel) jobs whose worker vanished on their last attempt."""
+        with session_scope(self.settings.database_url) as session:
+            for job in jobs.expired_beyond_retry(session):
+                outcome: tuple[JobStatus, str | None, str | None]
+                if job.cancel_requested_at is not None:
+                    outcome = (JobStatus.cancelled, None, None)
+                else:
+                    outcome = (
+                        JobStatus.failed,
+                        "worker_lost",
+                        f"The worker running this job stopped responding on each of {job.attempts} attempts.",
+                    )
+                jobs.close_abandoned(job, *outcome)
+                kind = self.kinds.get(job.job_kind)
+                if kind is not None and kind.on_end is not None:
+                    kind.on_end(session, dict(job.payload), *outcome)
+
+    def _end(self, claim: Claim, kind: JobKind, status: JobStatus, code: str | None, message: str | None) -> None:
+        with session_scope(self.settings.database_url) as session:
+            jobs.finish(session, claim, status, error_code=code, error_message=message)
+            if kind.on_end is not None:
+                kind.on_end(session, claim.payload, status, code, message)
+
+    def _run(self, claim: Claim) -> None:
+        kind = self.kinds[claim.kind]
+        with _Heartbeat(self.settings, claim) as heartbeat:
+            try:
+                try:
+                    kind.run(JobContext(claim, kind, self.settings, heartbeat.lost))
+                except JobCancelled:
+                    self._end(claim, kind, JobStatus.cancelled, None, None)
+                except JobFailed as failure:
+                    self._end(claim, kind, JobStatus.failed, failure.code, failure.message)
+                except LeaseLost:
+                    raise
+                except Exception as exc:
+                    logger.exception("job %s (%s) attempt %d crashed", claim.id, claim.kind, claim.attempt)
+                    if claim.attempt < claim.max_attempts:
+                        with session_scope(self.settings.database_url) as session:
+                            jobs.retry_later(session, claim, _backoff(claim.attempt), f"attempt {claim.attempt}: {exc}")
+                    else:
+                        message = f"The job failed on each of {claim.attempt} attempts."
+                        self._end(claim, kind, JobStatus.failed, "internal_error", message)
+            except LeaseLost:
+                logger.warning("job %s was taken over or cancelled; leaving it", claim.id)

@@ -1,0 +1,191 @@
+"""Documents: rows, their ingestion state, their text and searchable chunks."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from storage.models import Document, DocumentChunk, DocumentStatus, Project, utcnow
+from storage.pagination import Page, Position, fetch_page
+from storage.tenancy import Tenant
+
+# A passage longer than this is split so a hit's snippet and location stay precise.
+MAX_CHUNK_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    project_id: uuid.UUID | None
+    created_by: uuid.UUID
+    title: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    blob_key: str
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DocumentFilters:
+    project_id: uuid.UUID | None = None
+    status: DocumentStatus | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TextSegment:
+    location_type: str
+    number: int
+    text: str
+
+
+def create_document(session: Session, tenant: Tenant, new: NewDocument) -> Document:
+    if new.project_id is not None:
+        tenant.get(session, Project, new.project_id)
+    document = Document(
+        organization_id=tenant.organization_id,
+        mode=tenant.mode,
+        project_id=new.project_id,
+        created_by=new.created_by,
+        title=new.title,
+        filename=new.filename,
+        content_type=new.content_type,
+        size_bytes=new.size_bytes,
+        sha256=new.sha256,
+        blob_key=new.blob_key,
+        user_metadata=new.metadata,
+        status=DocumentStatus.pending,
+        progress=0,
+        stage="Queued",
+    )
+    session.add(document)
+    session.flush()
+    return document
+
+
+def list_documents(
+    session: Session, tenant: Tenant, filters: DocumentFilters, limit: int, after: Position | None
+) -> Page[Document]:
+    statement = tenant.select(Document)
+    if filters.project_id is not None:
+        statement = statement.where(Document.project_id == filters.project_id)
+    if filters.status is not None:
+        statement = statement.where(Document.status == filters.status)
+    if filters.created_after is not None:
+        statement = statement.where(Document.created_at >= filters.created_after)
+    if filters.created_before is not None:
+        statement = statement.where(Document.created_at < filters.created_before)
+    return fetch_page(session, statement, Document, limit, after)
+
+
+def soft_delete(session: Session, document: Document) -> None:
+    """Hide the document and drop it from search at once; its blob stays until purged."""
+    document.deleted_at = utcnow()
+    session.execute(delete(DocumentChunk).where(DocumentChunk.document_id == document.id))
+
+
+def _live(session: Session, document_id: uuid.UUID) -> Document | None:
+    return session.scalar(select(Document).where(Document.id == document_id, Document.deleted_at.is_(None)))
+
+
+def find_live_document(session: Session, document_id: uuid.UUID) -> Document | None:
+    """A document by id alone, for callers that proved their right to it another way (a signed URL)."""
+    return _live(session, document_id)
+
+
+def _split(text: str) -> list[str]:
+    pieces: list[str] = []
+    while len(text) > MAX_CHUNK_CHARS:
+        cut = text.rfind(" ", MAX_CHUNK_CHARS // 2, MAX_CHUNK_CHARS)
+        cut = cut if cut > 0 else MAX_CHUNK_CHARS
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip()
+    if text:
+        pieces.append(text)
+    return pieces
+
+
+def record_progress(session: Session, document_id: uuid.UUID, progress: int, stage: str) -> None:
+    document = _live(session, document_id)
+    if document is not None:
+        document.status = DocumentStatus.processing
+        document.progress = progress
+        document.stage = stage
+
+
+def store_extraction(
+    session: Session,
+    document_id: uuid.UUID,
+    *,
+    title: str | None,
+    page_count: int | None,
+    segments: list[TextSegment],
+) -> None:
+    """Make the document `ready`: its text, segments and search chunks replace any earlier attempt's."""
+    document = _live(session, document_id)
+    if document is None:
+        return  # deleted while ingesting: nothing to index
+    session.execute(delete(DocumentChunk).where(DocumentChunk.document_id == document_id))
+    parts: list[str] = []
+    spans: list[dict[str, Any]] = []
+    offset = 0
+    for segment in segments:
+        if parts:
+            offset += 2
+        spans.append(
+            {
+                "location": {"type": segment.location_type, "number": segment.number},
+                "start": offset,
+                "end": offset + len(segment.text),
+            }
+        )
+        parts.append(segment.text)
+        offset += len(segment.text)
+    chunks = [
+        DocumentChunk(
+            document_id=document_id,
+            ordinal=ordinal,
+            location_type=segment.location_type,
+            location_number=segment.number,
+            text=piece,
+        )
+        for ordinal, (segment, piece) in enumerate(
+            (segment, piece) for segment in segments for piece in _split(segment.text)
+        )
+    ]
+    session.add_all(chunks)
+    document.text = "\n\n".join(parts)
+    document.segments = spans
+    document.page_count = page_count
+    if title:
+        document.title = title
+    document.status = DocumentStatus.ready
+    document.progress = 100
+    document.stage = "done"
+    document.error_code = None
+    document.error_message = None
+
+
+def record_end(session: Session, document_id: uuid.UUID, code: str, message: str) -> None:
+    document = _live(session, document_id)
+    if document is not None:
+        document.status = DocumentStatus.failed
+        document.error_code = code
+        document.error_message = message[:1000]
+
+
+def missing_documents(session: Session, tenant: Tenant, document_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Which of `document_ids` the tenant cannot see (another tenant's, deleted, or unknown)."""
+    if not document_ids:
+        return []
+    visible = set(
+        session.scalars(tenant.select(Document).with_only_columns(Document.id).where(Document.id.in_(document_ids)))
+    )
+    return [d for d in document_ids if d not in visible]

@@ -1,0 +1,208 @@
+"""The jobs table: enqueue, claim with a lease, heartbeat, finish. Every worker write is fenced by its lease.
+
+A job moves `pending → running → completed | failed | cancelled`. A running
+job belongs to the worker named in `lease_owner` until `lease_expires_at`;
+a worker that stops heartbeating (crash, SIGKILL, lost machine) loses it,
+and the next worker to look takes it over — or, after the last attempt,
+fails it with `worker_lost`. Writes by a worker that lost its lease change
+nothing (`LeaseLost`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, and_, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from storage.models import Job, JobStatus, utcnow
+from storage.tenancy import Tenant
+
+NOTIFY_CHANNEL = "vaultgate_jobs"
+FINAL = (JobStatus.completed, JobStatus.failed, JobStatus.cancelled)
+
+
+class LeaseLost(Exception):
+    """This worker no longer holds the job (it expired and was taken over, or the job was cancelled)."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A job leased to one worker."""
+
+    id: uuid.UUID
+    kind: str
+    tenant: Tenant
+    payload: dict[str, Any]
+    attempt: int
+    max_attempts: int
+    owner: str
+
+
+def enqueue(session: Session, tenant: Tenant, kind: str, payload: dict[str, Any], max_attempts: int) -> Job:
+    """Add a pending job; workers are woken when the session commits."""
+    job = Job(
+        organization_id=tenant.organization_id,
+        mode=tenant.mode,
+        job_kind=kind,
+        payload=payload,
+        status=JobStatus.pending,
+        max_attempts=max_attempts,
+        stage="Queued",
+    )
+    session.add(job)
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        # Delivered to LISTENing workers on every machine when (and only if) the transaction commits.
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    session.info["jobs_enqueued"] = True
+    return job
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(
+        and_(Job.status == JobStatus.pending, Job.run_after <= now),
+        and_(Job.status == JobStatus.running, Job.lease_expires_at < now, Job.attempts < Job.max_attempts),
+    )
+
+
+def claim(session: Session, owner: str, lease: timedelta, kinds: list[str]) -> Claim | None:
+    """Lease the oldest claimable job to `owner`, in one statement.
+
+    On PostgreSQL the subquery skips rows other workers hold (SKIP LOCKED); on
+    SQLite the statement takes the write lock first, so two processes cannot
+    both win, and no read snapshot can go stale in between.
+    """
+    now = utcnow()
+    oldest = (
+        select(Job.id)
+        .where(_claimable(now), Job.job_kind.in_(kinds))
+        .order_by(Job.run_after, Job.created_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed: Any = session.execute(
+        update(Job)
+        .where(Job.id == oldest)
+        .values(
+            status=JobStatus.running,
+            attempts=Job.attempts + 1,
+            lease_owner=owner,
+            lease_expires_at=now + lease,
+            started_at=now,
+            updated_at=now,
+        )
+        .returning(Job.id, Job.job_kind, Job.organization_id, Job.mode, Job.payload, Job.attempts, Job.max_attempts)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if claimed is None:
+        return None
+    job_id, kind, organization_id, mode, payload, attempts, max_attempts = claimed
+    return Claim(job_id, kind, Tenant(organization_id, mode), dict(payload), attempts, max_attempts, owner)
+
+
+def expired_beyond_retry(session: Session) -> list[Job]:
+    """Running jobs whose lease expired on their last attempt (or after a cancel request), locked for the caller."""
+    now = utcnow()
+    statement = (
+        select(Job)
+        .where(
+            Job.status == JobStatus.running,
+            Job.lease_expires_at < now,
+            or_(Job.attempts >= Job.max_attempts, Job.cancel_requested_at.is_not(None)),
+        )
+        .limit(50)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(statement))
+
+
+def _fenced(session: Session, claim: Claim, **values: Any) -> None:
+    done = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Job)
+            .where(Job.id == claim.id, Job.lease_owner == claim.owner, Job.status == JobStatus.running)
+            .values(updated_at=utcnow(), **values)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
+    if not done:
+        raise LeaseLost(f"job {claim.id} is no longer leased to {claim.owner}")
+
+
+def heartbeat(session: Session, claim: Claim, lease: timedelta) -> None:
+    _fenced(session, claim, lease_expires_at=utcnow() + lease)
+
+
+def checkpoint(session: Session, claim: Claim, progress: int, stage: str) -> bool:
+    """Record progress; answers whether a cancel has been requested."""
+    _fenced(session, claim, progress=progress, stage=stage)
+    return session.scalar(select(Job.cancel_requested_at).where(Job.id == claim.id)) is not None
+
+
+def finish(
+    session: Session,
+    claim: Claim,
+    status: JobStatus,
+    *,
+    result: dict[str, Any] | None = None,
+    error_code: str | None = None,
+    error_message: str | None = None,
+) -> None:
+    values: dict[str, Any] = {"status": status, "finished_at": utcnow(), "lease_owner": None, "lease_expires_at": None}
+    if status is JobStatus.completed:
+        values.update(progress=100, stage="done", result=result)
+    if error_code is not None:
+        values.update(error_code=error_code, error_message=(error_message or "")[:1000])
+    _fenced(session, claim, **values)
+
+
+def retry_later(session: Session, claim: Claim, delay: timedelta, error_message: str) -> None:
+    """Give the job back for another attempt after `delay`."""
+    _fenced(
+        session,
+        claim,
+        status=JobStatus.pending,
+        run_after=utcnow() + delay,
+        lease_owner=None,
+        lease_expires_at=None,
+        stage="Waiting to retry",
+        error_message=error_message[:1000],
+    )
+
+
+def close_abandoned(job: Job, status: JobStatus, error_code: str | None, error_message: str | None) -> None:
+    """Finish a job whose worker is gone (called on rows from `expired_beyond_retry`)."""
+    job.status = status
+    job.error_code = error_code
+    job.error_message = error_message
+    job.finished_at = utcnow()
+    job.lease_owner = None
+    job.lease_expires_at = None
+
+
+def request_cancel(session: Session, job: Job) -> None:
+    """A pending job is cancelled at once; a running one at its worker's next checkpoint."""
+    if job.status is JobStatus.pending:
+        job.status = JobStatus.cancelled
+        job.finished_at = utcnow()
+        job.stage = "Cancelled"
+    elif job.status is JobStatus.running and job.cancel_requested_at is None:
+        job.cancel_requested_at = utcnow()
+
+
+def get_job(session: Session, job_id: uuid.UUID) -> Job | None:
+    return session.get(Job, job_id, populate_existing=True)
+
+
+def on_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` after this session's transaction commits (not if it rolls back)."""
+    from sqlalchemy import event
+
+    event.listen(session, "after_commit", lambda _session: callback(), once=True)

@@ -1,0 +1,150 @@
+"""Full-text search over document chunks: SQLite FTS5 or PostgreSQL tsvector, behind one function."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, literal_column, select, table
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnClause
+
+from storage.models import Document, DocumentChunk, DocumentStatus
+from storage.tenancy import Tenant
+
+_TERM = re.compile(r'"([^"]*)"|(\w+)')
+_WORD = re.compile(r"\w+")
+_FTS = table("document_chunks_fts")
+_FTS_TABLE: ColumnClause[Any] = literal_column("document_chunks_fts")
+_SEARCH_VECTOR: ColumnClause[Any] = literal_column("document_chunks.search_vector")
+
+
+@dataclass(frozen=True)
+class Hit:
+    document_id: uuid.UUID
+    title: str
+    snippet: str
+    score: float
+    location_type: str
+    location_number: int
+
+
+def _rows(session: Session, statement: Select[Any]) -> list[Any]:
+    return list(session.execute(statement).all())
+
+
+def parse_query(query: str) -> list[list[str]]:
+    """Terms every hit must match: each a phrase of one or more words ("quoted" text is one phrase)."""
+    terms = []
+    for phrase, word in _TERM.findall(query):
+        words = _WORD.findall(phrase) if phrase else [word]
+        if words:
+            terms.append(words)
+    return terms
+
+
+def _scoped(
+    statement: Select[Any],
+    tenant: Tenant,
+    project_id: uuid.UUID | None,
+    document_ids: list[uuid.UUID] | None,
+) -> Select[Any]:
+    statement = statement.where(
+        Document.organization_id == tenant.organization_id,
+        Document.mode == tenant.mode,
+        Document.deleted_at.is_(None),
+        Document.status == DocumentStatus.ready,
+    )
+    if project_id is not None:
+        statement = statement.where(Document.project_id == project_id)
+    if document_ids is not None:
+        statement = statement.where(Document.id.in_(document_ids))
+    return statement
+
+
+def search(
+    session: Session,
+    tenant: Tenant,
+    query: str,
+    *,
+    limit: int,
+    project_id: uuid.UUID | None = None,
+    document_ids: list[uuid.UUID] | None = None,
+) -> list[Hit]:
+    terms = parse_query(query)
+    if not terms:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return _search_postgresql(session, tenant, terms, limit, project_id, document_ids)
+    return _search_sqlite(session, tenant, terms, limit, project_id, document_ids)
+
+
+def _search_sqlite(
+    session: Session,
+    tenant: Tenant,
+    terms: list[list[str]],
+    limit: int,
+    project_id: uuid.UUID | None,
+    document_ids: list[uuid.UUID] | None,
+) -> list[Hit]:
+    # Every term quoted: user text never reaches FTS5's query syntax.
+    match = " ".join('"' + " ".join(words) + '"' for words in terms)
+    rank = func.bm25(_FTS_TABLE)
+    statement = (
+        select(
+            DocumentChunk.document_id,
+            Document.title,
+            func.snippet(_FTS_TABLE, 0, "", "", "…", 32),
+            rank,
+            DocumentChunk.location_type,
+            DocumentChunk.location_number,
+        )
+        .select_from(_FTS)
+        .join(DocumentChunk, DocumentChunk.id == literal_column("document_chunks_fts.rowid"))
+        .join(Document, Document.id == DocumentChunk.document_id)
+        .where(_FTS_TABLE.op("MATCH")(match))
+    )
+    statement = _scoped(statement, tenant, project_id, document_ids).order_by(rank).limit(limit)
+    return [Hit(d, t, s, round(-r, 4), lt, ln) for d, t, s, r, lt, ln in _rows(session, statement)]
+
+
+def _search_postgresql(
+    session: Session,
+    tenant: Tenant,
+    terms: list[list[str]],
+    limit: int,
+    project_id: uuid.UUID | None,
+    document_ids: list[uuid.UUID] | None,
+) -> list[Hit]:
+    query = func.websearch_to_tsquery("english", " ".join('"' + " ".join(words) + '"' for words in terms))
+    rank = func.ts_rank_cd(_SEARCH_VECTOR, query).label("rank")
+    best = (
+        _scoped(
+            select(
+                DocumentChunk.document_id,
+                Document.title,
+                DocumentChunk.text,
+                rank,
+                DocumentChunk.location_type,
+                DocumentChunk.location_number,
+            )
+            .join(Document, Document.id == DocumentChunk.document_id)
+            .where(_SEARCH_VECTOR.op("@@")(query)),
+            tenant,
+            project_id,
+            document_ids,
+        )
+        .order_by(rank.desc())
+        .limit(limit)
+        .subquery()
+    )
+    # Headlines are costly: make them for the returned hits only.
+    headline = func.ts_headline(
+        "english", best.c.text, query, 'MaxWords=40, MinWords=20, StartSel="", StopSel="", MaxFragments=1'
+    )
+    statement = select(
+        best.c.document_id, best.c.title, headline, best.c.rank, best.c.location_type, best.c.location_number
+    ).order_by(best.c.rank.desc())
+    return [Hit(d, t, s, round(float(r), 4), lt, ln) for d, t, s, r, lt, ln in _rows(session, statement)]

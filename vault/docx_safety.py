@@ -1,0 +1,150 @@
+"""The DOCX zip checklist: run before any parser sees an uploaded Word file.
+
+A 185 KiB upload can hold a 105 MB document.xml that costs python-docx 2 GB,
+and XML parts can carry DTDs (XXE, billion laughs). Everything here reads only
+the zip directory and, for XML parts, at most the sizes it has already bounded.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from typing import IO
+
+from lxml import etree
+
+from vault.errors import UnsafeContent, UnsupportedContent
+
+DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_CONTENT_TYPES_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_RELATIONSHIPS_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_\-.\[\]/]+$")
+_MACRO_MARKERS = ("macroenabled", "vbaproject", "vbadata", "activex")
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """Bounds for one use: legitimate Word files seen had ≤ 37 entries and a worst ratio of 161."""
+
+    max_entries: int = 1000
+    max_entry_bytes: int = 64 * 1024 * 1024
+    max_total_bytes: int = 256 * 1024 * 1024
+    max_ratio: int = 200
+    # Small parts compress extremely well legitimately; ratios matter only above this size.
+    ratio_floor_bytes: int = 1024 * 1024
+    max_document_xml_bytes: int = 64 * 1024 * 1024
+
+
+VAULT_LIMITS = ZipLimits()
+# Templates are rendered in memory by python-docx/docxtpl, so their body is kept small.
+TEMPLATE_LIMITS = ZipLimits(max_document_xml_bytes=5 * 1000 * 1000)
+
+
+@dataclass
+class DocxReport:
+    """What the checklist found in a DOCX that passed it."""
+
+    main_part: str
+    parts: list[str]
+    external_targets: list[str] = field(default_factory=list)
+
+
+def safe_xml_parser() -> etree.XMLParser:
+    """An lxml parser that never loads a DTD, expands an entity or touches the network."""
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
+    )
+
+
+def _parse_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> etree._Element:
+    # zipfile stops at the declared size, which the directory checks already bounded.
+    data = archive.read(info)
+    try:
+        tree = etree.fromstring(data, safe_xml_parser()).getroottree()
+    except etree.XMLSyntaxError as exc:
+        raise UnsafeContent(f"The DOCX part '{info.filename}' is not well-formed XML.") from exc
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise UnsafeContent(f"The DOCX part '{info.filename}' declares a DTD; DTDs and entities are refused.")
+    return tree.getroot()
+
+
+def _check_directory(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
+    if len(infos) > limits.max_entries:
+        raise UnsafeContent(f"The DOCX has {len(infos)} zip entries; at most {limits.max_entries} are accepted.")
+    seen: set[str] = set()
+    total = 0
+    for info in infos:
+        name = info.filename
+        if not _SAFE_NAME.match(name) or name.startswith("/") or ".." in name.split("/"):
+            raise UnsafeContent(f"The DOCX holds an entry with an unsafe name: {name!r}.")
+        if name.lower() in seen:
+            raise UnsafeContent(f"The DOCX holds the entry {name!r} twice.")
+        seen.add(name.lower())
+        if info.flag_bits & 0x1:
+            raise UnsupportedContent("The DOCX is encrypted; upload it without a password.")
+        if info.file_size > limits.max_entry_bytes:
+            raise UnsafeContent(f"The DOCX entry {name!r} unpacks to {info.file_size} bytes, over the limit.")
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > limits.ratio_floor_bytes and ratio > limits.max_ratio:
+            raise UnsafeContent(
+                f"The DOCX entry {name!r} is compressed {ratio:.0f}:1 (a zip bomb?); at most {limits.max_ratio}:1."
+            )
+        total += info.file_size
+    if total > limits.max_total_bytes:
+        raise UnsafeContent(f"The DOCX unpacks to {total} bytes; at most {limits.max_total_bytes} are accepted.")
+
+
+def _main_part(archive: zipfile.ZipFile) -> str:
+    try:
+        info = archive.getinfo("[Content_Types].xml")
+    except KeyError:
+        raise UnsupportedContent("The zip file is not an Office document (no [Content_Types].xml).") from None
+    types = _parse_part(archive, info)
+    main = None
+    for entry in types:
+        content_type = (entry.get("ContentType") or "").lower()
+        if any(marker in content_type for marker in _MACRO_MARKERS):
+            raise UnsupportedContent("Macro-enabled Word files (.docm) are not accepted; save it as .docx.")
+        if entry.tag == f"{_CONTENT_TYPES_NS}Override" and content_type == DOCX_MAIN:
+            main = (entry.get("PartName") or "").lstrip("/")
+    if main is None:
+        raise UnsupportedContent("The Office file is not a Word document (.docx).")
+    return main
+
+
+def check_docx(source: IO[bytes], limits: ZipLimits = VAULT_LIMITS) -> DocxReport:
+    """Raise UnsupportedContent/UnsafeContent unless `source` is a DOCX safe to hand to a parser."""
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise UnsupportedContent("The file starts like a zip archive but is not a readable one.") from exc
+    with archive:
+        infos = archive.infolist()
+        _check_directory(infos, limits)
+        main = _main_part(archive)
+        names = {info.filename: info for info in infos}
+        if main not in names:
+            raise UnsupportedContent("The Word document's main part is missing.")
+        if names[main].file_size > limits.max_document_xml_bytes:
+            raise UnsafeContent(
+                f"The document body unpacks to {names[main].file_size} bytes; "
+                f"at most {limits.max_document_xml_bytes} are accepted."
+            )
+        if any(name.lower().endswith(("vbaproject.bin", "vbadata.xml")) for name in names):
+            raise UnsupportedContent("Macro-enabled Word files (.docm) are not accepted; save it as .docx.")
+        report = DocxReport(main_part=main, parts=sorted(names))
+        try:
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels")):
+                    root = _parse_part(archive, info)
+                    if info.filename.endswith(".rels"):
+                        report.external_targets.extend(
+                            rel.get("Target", "")
+                            for rel in root.iter(f"{_RELATIONSHIPS_NS}Relationship")
+                            if rel.get("TargetMode") == "External"
+                        )
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError) as exc:
+            raise UnsafeContent(f"The DOCX is damaged: {exc}.") from exc
+        return report

@@ -1,0 +1,71 @@
+"""The `ingest_document` job: fetch the blob, extract its text in a bounded child process, index it."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from jobs.runtime import JobContext, JobFailed, JobKind
+from jobs.sandbox import LimitExceeded, run_limited
+from storage import documents
+from storage.models import Document, JobStatus
+from vault.errors import ExtractionError
+from vault.extract import Extracted, extract
+
+KIND = "ingest_document"
+
+
+def _document_id(payload: dict[str, Any]) -> uuid.UUID:
+    return uuid.UUID(payload["document_id"])
+
+
+def run(context: JobContext) -> None:
+    document_id = _document_id(context.payload)
+    context.checkpoint(5, "Fetching file")
+    with context.session() as session:
+        document = session.get(Document, document_id)
+        if document is None or document.deleted_at is not None:
+            raise JobFailed("document_deleted", "The document was deleted before it was ingested.")
+        blob_key, content_type = document.blob_key, document.content_type
+    store = context.settings.blob_store()
+    with tempfile.NamedTemporaryFile(prefix="vaultgate-ingest-", suffix=".blob") as local:
+        store.copy_to(blob_key, local)
+        local.flush()
+        context.checkpoint(20, "Extracting text")
+        try:
+            extracted: Extracted = run_limited(
+                extract,
+                local.name,
+                content_type,
+                timeout=context.settings.extraction_timeout_seconds,
+                memory_bytes=context.settings.extraction_memory_bytes,
+            )
+        except ExtractionError as exc:
+            raise JobFailed(exc.code, exc.message) from None
+        except LimitExceeded as exc:
+            raise JobFailed("extraction_limit", f"Reading the file was stopped: it {exc}.") from None
+    context.checkpoint(80, "Indexing for search")
+    segments = [documents.TextSegment(s.location_type, s.number, s.text) for s in extracted.segments]
+
+    def make_ready(session: Session) -> None:
+        documents.store_extraction(
+            session, document_id, title=extracted.title, page_count=extracted.page_count, segments=segments
+        )
+
+    context.complete(make_ready, result={"segments": len(segments), "page_count": extracted.page_count})
+
+
+def on_progress(session: Session, payload: dict[str, Any], progress: int, stage: str) -> None:
+    documents.record_progress(session, _document_id(payload), progress, stage)
+
+
+def on_end(session: Session, payload: dict[str, Any], status: JobStatus, code: str | None, message: str | None) -> None:
+    if status is JobStatus.cancelled:
+        code, message = "cancelled", "Ingestion was cancelled."
+    documents.record_end(session, _document_id(payload), code or "internal_error", message or "Ingestion failed.")
+
+
+INGEST_DOCUMENT = JobKind(KIND, run, on_end=on_end, on_progress=on_progress)
