@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from anyio import to_thread
+from python_multipart.multipart import parse_options_header
 from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
 from starlette.responses import Response
@@ -32,8 +33,16 @@ from storage.tenancy import Tenant
 _KEPT_HEADERS = ("content-type", "location")
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    """What makes two requests "the same" for one key: method, path and body bytes."""
+def fingerprint(method: str, path: str, body: bytes, content_type: str | None = None) -> str:
+    """What makes two requests "the same" for one key: method, path and body bytes.
+
+    A multipart body is compared without its boundary: clients pick a new random
+    one for every request, so a retry of the same upload would otherwise differ.
+    """
+    _, options = parse_options_header(content_type or "")
+    boundary = options.get(b"boundary")
+    if boundary:
+        body = body.replace(b"--" + boundary, b"--boundary")
     digest = hashlib.sha256()
     digest.update(json.dumps([method, path]).encode())
     digest.update(body)
@@ -97,7 +106,8 @@ async def run_idempotently(
             errors=[FieldError(invalid, parameter=IDEMPOTENCY_HEADER)],
         )
     body, messages = await _read_body(receive)
-    request_fingerprint = fingerprint(scope["method"], scope["path"], body)
+    content_type = Headers(scope=scope).get("content-type")
+    request_fingerprint = fingerprint(scope["method"], scope["path"], body, content_type)
 
     def claim() -> idempotency.Claim:
         with session_scope(database_url) as session:

@@ -100,9 +100,9 @@ def upload_document(*, body: dict[str, Any], file: Any) -> tuple[dict[str, Any],
     """Store a file and queue its ingestion; 202 with the pending document."""
     principal = current_principal()
     settings = current_settings()
-    metadata = _metadata(body.get("metadata"))
-    project_id = uuid.UUID(body["project_id"]) if body.get("project_id") else None
     try:
+        metadata = _metadata(body.get("metadata"))
+        project_id = uuid.UUID(body["project_id"]) if body.get("project_id") else None
         with database_session() as session:
             document = accept_upload(
                 session,

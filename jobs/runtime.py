@@ -66,7 +66,7 @@ class JobContext:
             raise LeaseLost(f"job {self.claim.id} lost its lease")
         with self.session() as session:
             cancel = jobs.checkpoint(session, self.claim, progress, stage)
-            if self.kind.on_progress is not None:
+            if self.kind.on_progress is not None and not cancel:
                 self.kind.on_progress(session, self.payload, progress, stage)
         if cancel:
             raise JobCancelled()

@@ -141,9 +141,12 @@ def heartbeat(session: Session, claim: Claim, lease: timedelta) -> None:
 
 
 def checkpoint(session: Session, claim: Claim, progress: int, stage: str) -> bool:
-    """Record progress; answers whether a cancel has been requested."""
+    """Record progress, unless a cancel has been requested (answered True: the job stops where it was)."""
+    _fenced(session, claim)
+    if session.scalar(select(Job.cancel_requested_at).where(Job.id == claim.id)) is not None:
+        return True
     _fenced(session, claim, progress=progress, stage=stage)
-    return session.scalar(select(Job.cancel_requested_at).where(Job.id == claim.id)) is not None
+    return False
 
 
 def finish(

@@ -10,9 +10,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -28,8 +29,20 @@ from storage.database import dispose_engine, session_scope
 from storage.migrate import upgrade_to_head
 from storage.models import Mode, Role, Tier
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 ALL_SCOPES = ["meta:read", "keys:admin", "vault:read", "vault:write"]
+
+
+def wait_for(predicate: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.05) -> T:
+    """Poll `predicate` until it answers something truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def free_port() -> int:
@@ -105,8 +118,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, validate_responses=True)
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, validate_responses=True, blob_dir=tmp_path / "blobs")
 
 
 @pytest.fixture
@@ -198,7 +211,13 @@ class LiveServer:
 def start_server(
     database_url: str, port: int, log_path: Path, extra_env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "VAULTGATE_DATABASE_URL": database_url, "VAULTGATE_PORT": str(port), **(extra_env or {})}
+    env = {
+        **os.environ,
+        "VAULTGATE_DATABASE_URL": database_url,
+        "VAULTGATE_PORT": str(port),
+        "VAULTGATE_BLOB_DIR": str(log_path.parent / "blobs"),
+        **(extra_env or {}),
+    }
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gateway", "serve"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
