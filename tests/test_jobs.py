@@ -120,8 +120,7 @@ def test_many_jobs_on_two_pools_each_run_exactly_once(
         workers.start()
     try:
         ids = [enqueue(job_settings, tenant, "ok", f"job-{n}") for n in range(40)]
-        for job_id in ids:
-            wait_for(lambda job_id=job_id: finished(job_settings, job_id), timeout=60)
+        wait_for(lambda: all(finished(job_settings, job_id) for job_id in ids), timeout=60)
     finally:
         for workers in pools:
             workers.stop()
@@ -182,7 +181,8 @@ def _abandon(settings: Settings, tenant: Tenant, kind: str, label: str, attempts
     job_id = enqueue(settings, tenant, kind, label, max_attempts=attempts)
     with session_scope(settings.database_url) as session:
         claim = jobs.claim(session, "ghost", timedelta(seconds=-1), [kind])
-    assert claim is not None and claim.id == job_id
+    assert claim is not None
+    assert claim.id == job_id
     return job_id
 
 
@@ -211,7 +211,9 @@ def test_a_worker_that_lost_its_lease_cannot_complete_the_job(job_settings: Sett
         stale = jobs.claim(session, "slow", timedelta(seconds=-1), ["ok"])
     with session_scope(job_settings.database_url) as session:
         fresh = jobs.claim(session, "fast", timedelta(seconds=30), ["ok"])
-    assert stale is not None and fresh is not None and stale.id == fresh.id == job_id
+    assert stale is not None
+    assert fresh is not None
+    assert stale.id == fresh.id == job_id
 
     with pytest.raises(jobs.LeaseLost), session_scope(job_settings.database_url) as session:
         jobs.finish(session, stale, JobStatus.completed)

@@ -1,0 +1,95 @@
+"""Real processes: a standalone `vaultgate worker` killed with SIGKILL mid-ingestion loses nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import httpx
+
+from storage.database import session_scope
+from storage.models import Document, Job, JobStatus
+from tests import samples
+from tests.conftest import ROOT, Tenants, free_port, start_server, wait_for
+
+
+def start_worker(database_url: str, directory: Path, name: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "VAULTGATE_DATABASE_URL": database_url,
+        "VAULTGATE_BLOB_DIR": str(directory / "blobs"),
+        # A short lease, so the takeover happens within the test's patience.
+        "VAULTGATE_JOB_LEASE_SECONDS": "2",
+    }
+    with (directory / f"{name}.log").open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gateway", "worker", "--threads", "1"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def job_of(database_url: str, document_id: str) -> Job:
+    with session_scope(database_url) as session:
+        document = session.get_one(Document, uuid.UUID(document_id))
+        job = session.get_one(Job, document.job_id)
+        session.expunge(job)
+        return job
+
+
+def test_a_worker_killed_mid_ingestion_is_taken_over_and_the_document_becomes_ready(
+    database_url: str, tmp_path: Path, tenants: Tenants
+) -> None:
+    caller = tenants.caller()
+    port = free_port()
+    server = start_server(database_url, port, tmp_path / "server.log", {"VAULTGATE_JOB_WORKERS": "0"})
+    victim = start_worker(database_url, tmp_path, "victim")
+    rescuer: subprocess.Popen[bytes] | None = None
+    try:
+        pages = [f"Page {n}: the riser clamps on level {n} are installed per detail 7." for n in range(1, 601)]
+        uploaded = httpx.post(
+            f"http://127.0.0.1:{port}/api/v2/vault/documents",
+            files={"file": ("long.pdf", samples.pdf(pages))},
+            headers=caller.headers,
+            timeout=60,
+        )
+        assert uploaded.status_code == 202, uploaded.text
+        document_id = uploaded.json()["id"]
+
+        running = wait_for(
+            lambda: (
+                (j := job_of(database_url, document_id)).status is JobStatus.running and j.stage == "Extracting text"
+            ),
+            timeout=60,
+            interval=0.02,
+        )
+        assert running
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
+        assert job_of(database_url, document_id).status is JobStatus.running  # left behind mid-job
+
+        rescuer = start_worker(database_url, tmp_path, "rescuer")
+
+        def settled() -> dict[str, object] | None:
+            body = httpx.get(
+                f"http://127.0.0.1:{port}/api/v2/vault/documents/{document_id}", headers=caller.headers
+            ).json()
+            return body if body["status"] in ("ready", "failed") else None
+
+        document = wait_for(settled, timeout=120)
+    finally:
+        for process in (victim, rescuer, server):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+
+    assert document["status"] == "ready", document
+    assert document["page_count"] == 600
+    job = job_of(database_url, document_id)
+    assert (job.status, job.attempts) == (JobStatus.completed, 2)
