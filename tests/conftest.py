@@ -89,6 +89,18 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throwaway S3-compatible server (moto's server mode, started by scripts/s3.sh)."""
+    directory = tmp_path_factory.mktemp("s3")
+    script = str(ROOT / "scripts" / "s3.sh")
+    started = subprocess.run([script, "start", str(directory), str(free_port())], capture_output=True, text=True)
+    if started.returncode != 0:
+        raise RuntimeError(f"could not start the S3 stand-in: {started.stderr}")
+    yield started.stdout.strip()
+    subprocess.run([script, "stop", str(directory)], check=False)
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite") / "template.db"
     upgrade_to_head(f"sqlite:///{path}")
