@@ -22,7 +22,7 @@ from connexion.validators import (
     MultiPartFormDataValidator,
     ParameterValidator,
 )
-from jsonschema import Draft4Validator, FormatChecker, ValidationError
+from jsonschema import Draft4Validator, FormatChecker, ValidationError, validators
 from starlette.datastructures import FormData, Headers, MutableHeaders, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import Message, Receive, Scope
@@ -184,6 +184,20 @@ class JSONBodyValidator(_StreamedBodyMixin, DefaultsJSONRequestBodyValidator):
         if body is not None:
             MutableHeaders(scope=scope).setdefault("content-type", "application/json")
         return receive, scope
+
+    @staticmethod
+    def extend_with_set_default(validator_class: Any) -> Any:
+        """Defaults filled into objects only: connexion's version crashes on a scalar where an object belongs."""
+        validate_properties = validator_class.VALIDATORS["properties"]
+
+        def set_defaults(validator: Any, properties: Any, instance: Any, schema: Any) -> Any:
+            if isinstance(instance, dict):
+                for name, subschema in properties.items():
+                    if "default" in subschema:
+                        instance.setdefault(name, subschema["default"])
+            yield from validate_properties(validator, properties, instance, schema)
+
+        return validators.extend(validator_class, {"properties": set_defaults})
 
     @property
     def _validator(self) -> Draft4Validator:

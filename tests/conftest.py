@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import shutil
 import socket
@@ -23,11 +25,14 @@ from starlette.testclient import TestClient
 from gateway.app import create_app
 from gateway.contract import load_contract
 from gateway.settings import Settings
-from storage import api_keys
+from storage import api_keys, documents
 from storage.accounts import create_organization, create_user
+from storage.blobs import LocalBlobStore, new_blob_key
 from storage.database import dispose_engine, session_scope
 from storage.migrate import upgrade_to_head
-from storage.models import Mode, Role, Tier
+from storage.models import Document, InstanceSecret, Mode, Project, Role, Tier
+from storage.tenancy import Tenant
+from tests import samples
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,6 +217,53 @@ def caller(tenants: Tenants) -> Caller:
     return tenants.caller()
 
 
+# The URL-signing secret the spec's `vault.get_document_content` example was signed with.
+EXAMPLES_SIGNING_SECRET = hashlib.sha256(b"vaultgate contract examples").hexdigest()
+
+
+def seed_spec_examples(database_url: str, blob_dir: Path, caller: Caller) -> None:
+    """The project and documents the spec's examples name, so the contract run's example calls reach real objects."""
+    tenant = Tenant(caller.organization_id, Mode.test)
+    examples = load_contract().document["components"]["examples"]
+    with session_scope(database_url) as session:
+        session.add(InstanceSecret(name="download", value=EXAMPLES_SIGNING_SECRET))
+        project = Project(
+            id=uuid.UUID("0c6f2f7e-5b1a-4d8e-9f3c-2a1b4c5d6e7f"),
+            organization_id=tenant.organization_id,
+            mode=tenant.mode,
+            name="Riverside Tower",
+            description=None,
+        )
+        session.add(project)
+        for example in ("ready_document", "failed_document"):
+            value = examples[example]["value"]
+            document = documents.create_document(
+                session,
+                tenant,
+                documents.NewDocument(
+                    project_id=project.id,
+                    created_by=caller.user_id,
+                    title=value["title"],
+                    filename=value["filename"],
+                    content_type=value["content_type"],
+                    size_bytes=value["size_bytes"],
+                    sha256=value["sha256"],
+                    blob_key=new_blob_key(tenant),
+                    metadata=value["metadata"],
+                ),
+            )
+            session.flush()
+            session.execute(
+                sqlalchemy.update(Document).where(Document.id == document.id).values(id=uuid.UUID(value["id"]))
+            )
+            session.flush()
+            content = samples.pdf(["The anchors comply with ASTM A123."])
+            LocalBlobStore(blob_dir).put(document.blob_key, io.BytesIO(content))
+            document.size_bytes = len(content)
+            segments = [documents.TextSegment("paragraph", 1, "The anchors comply with ASTM A123.")]
+            documents.store_extraction(session, uuid.UUID(value["id"]), title=None, page_count=1, segments=segments)
+
+
 @dataclass(frozen=True)
 class LiveServer:
     url: str
@@ -256,6 +308,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     upgrade_to_head(database_url)
     # Enterprise: the run should exercise the operations, not mostly the rate limiter.
     caller = Tenants(database_url).caller(scopes=load_contract().scopes, tier=Tier.enterprise)
+    seed_spec_examples(database_url, directory / "blobs", caller)
     dispose_engine(database_url)
     port = free_port()
     process = start_server(database_url, port, directory / "server.log")
