@@ -197,7 +197,7 @@ class JSONBodyValidator(_StreamedBodyMixin, DefaultsJSONRequestBodyValidator):
                         instance.setdefault(name, subschema["default"])
             yield from validate_properties(validator, properties, instance, schema)
 
-        return validators.extend(validator_class, {"properties": set_defaults})
+        return validators.extend(validator_class, {"properties": set_defaults})  # type: ignore[no-untyped-call]
 
     @property
     def _validator(self) -> Draft4Validator:
