@@ -15,16 +15,21 @@ import click
 import uvicorn
 
 from gateway.contract import load_contract
-from gateway.settings import get_settings
+from gateway.settings import Settings, get_settings
 from jobs.worker import WorkerPool
 from storage import api_keys
 from storage.accounts import create_organization, create_user, find_user_by_email, get_organization
 from storage.database import session_scope
-from storage.demo import ensure_demo_key
+from storage.demo import DEMO_EMAIL, ensure_demo_key
 from storage.migrate import upgrade_to_head
 from storage.models import Mode, Role, Tier, utcnow
+from storage.projects import create_project, find_project_by_name
+from storage.tenancy import Tenant
+from vault.uploads import accept_upload
 
 DEMO_KEY_FILE = Path("var") / "demo-key"
+DEMO_DOCUMENTS = Path(__file__).resolve().parent.parent / "examples" / "demo"
+DEMO_PROJECT = "Riverside Tower"
 
 
 def _database_url() -> str:
@@ -110,6 +115,30 @@ def keys_create(email: str, name: str, mode: str, scopes: tuple[str, ...], expir
         click.echo(issued.secret)
 
 
+def _demo_documents(settings: Settings) -> None:
+    """A demo project with a few documents, uploaded (and so ingested) on the first demo start only."""
+    with session_scope(settings.database_url) as session:
+        user = find_user_by_email(session, DEMO_EMAIL)
+        assert user is not None
+        tenant = Tenant(user.organization_id, Mode.test)
+        if find_project_by_name(session, tenant, DEMO_PROJECT) is not None:
+            return
+        project = create_project(session, tenant, DEMO_PROJECT, "Submittals and notes for the demo.")
+        for path in sorted(DEMO_DOCUMENTS.iterdir()):
+            with path.open("rb") as source:
+                accept_upload(
+                    session,
+                    settings.blob_store(),
+                    tenant,
+                    user_id=user.id,
+                    source=source,
+                    filename=path.name,
+                    project_id=project.id,
+                    metadata={"demo": True},
+                    max_attempts=settings.job_max_attempts,
+                )
+
+
 def _demo_key(database_url: str) -> str:
     remembered = DEMO_KEY_FILE.read_text().strip() if DEMO_KEY_FILE.exists() else None
     with session_scope(database_url) as session:
@@ -154,6 +183,7 @@ def serve(host: str | None, port: int | None, demo: bool, workers: int) -> None:
     port = port or settings.port
     if demo:
         key = _demo_key(settings.database_url)
+        _demo_documents(settings)
         click.echo(
             f"\n  Demo API key (test mode): {key}\n"
             f"  curl -H 'Authorization: Bearer {key}' http://{host}:{port}/api/v2/meta/whoami\n"

@@ -135,8 +135,12 @@ def test_rotate_takes_no_body_but_refuses_a_null_one(client: TestClient, caller:
     json_headers = {**caller.headers, "Content-Type": "application/json"}
 
     refused = client.post(f"{KEYS}/{created['id']}/rotate", headers=json_headers, content=b"null")
+    # A scalar where an object with defaults belongs used to crash the defaults filler (a 500).
+    scalar = client.post(f"{KEYS}/{created['id']}/rotate", headers=json_headers, content=b"-5.2e16")
 
     assert refused.status_code == 400
+    assert scalar.status_code == 400
+    assert scalar.json()["errors"][0]["pointer"] == ""
     assert client.post(f"{KEYS}/{created['id']}/rotate", headers=caller.headers).status_code == 201
 
 

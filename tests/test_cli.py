@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, wait_for
 
 
 def _serve_demo(workdir: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
@@ -57,6 +57,18 @@ def test_serve_demo_prints_a_working_key_and_keeps_it_across_restarts(tmp_path: 
         assert response.status_code == 200
         assert response.json()["organization"]["name"] == "Demo Organization"
         assert response.json()["mode"] == "test"
+        headers = {"Authorization": f"Bearer {key}"}
+        base = f"http://127.0.0.1:{port}/api/v2"
+        project = httpx.get(f"{base}/projects", headers=headers).json()["data"][0]
+        assert project["name"] == "Riverside Tower"
+
+        def demo_documents_ready() -> bool:
+            listed = httpx.get(f"{base}/vault/documents", params={"project_id": project["id"]}, headers=headers)
+            return {d["status"] for d in listed.json()["data"]} == {"ready"}
+
+        wait_for(demo_documents_ready, timeout=60)
+        hits = httpx.get(f"{base}/vault/search", params={"q": "galvanized anchors"}, headers=headers).json()["data"]
+        assert hits[0]["title"] == "Submittal 014: Curtain wall anchors"
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -65,9 +77,15 @@ def test_serve_demo_prints_a_working_key_and_keeps_it_across_restarts(tmp_path: 
     assert (tmp_path / "var" / "demo-key").stat().st_mode & 0o077 == 0
 
     process, second_key = _serve_demo(tmp_path, port)
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        listed = httpx.get(
+            f"http://127.0.0.1:{port}/api/v2/vault/documents", headers={"Authorization": f"Bearer {key}"}, timeout=5
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
     assert second_key == key
+    assert len(listed.json()["data"]) == 3  # the demo documents are not uploaded twice
 
 
 def test_keys_create_prints_a_key_once_for_an_existing_user(tmp_path: Path) -> None:

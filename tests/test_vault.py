@@ -109,6 +109,7 @@ def test_pdf_docx_and_text_are_ingested_and_found_where_they_say(client: TestCli
     only_pdf = search(client, caller, "anchors OR membrane", document_ids=ready["pdf"]["id"])
     assert {hit["document_id"] for hit in only_pdf} <= {ready["pdf"]["id"]}
 
+    assert search(client, caller, "?!…") == []  # no words, nothing to match
     hit = search(client, caller, "galvanized")[0]
     assert hit["title"] == "Anchor submittal"
     assert "galvanized" in hit["snippet"]
