@@ -78,6 +78,7 @@ def test_serve_demo_prints_a_working_key_and_keeps_it_across_restarts(tmp_path: 
 
     process, second_key = _serve_demo(tmp_path, port)
     try:
+        assert _whoami(port, second_key).status_code == 200
         listed = httpx.get(
             f"http://127.0.0.1:{port}/api/v2/vault/documents", headers={"Authorization": f"Bearer {key}"}, timeout=5
         )
