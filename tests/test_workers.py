@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -17,13 +18,12 @@ from tests import samples
 from tests.conftest import ROOT, Tenants, free_port, start_server, wait_for
 
 
-def start_worker(database_url: str, directory: Path, name: str) -> subprocess.Popen[bytes]:
+def start_worker(database_url: str, directory: Path, name: str, lease_seconds: int = 2) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "VAULTGATE_DATABASE_URL": database_url,
         "VAULTGATE_BLOB_DIR": str(directory / "blobs"),
-        # A short lease, so the takeover happens within the test's patience.
-        "VAULTGATE_JOB_LEASE_SECONDS": "2",
+        "VAULTGATE_JOB_LEASE_SECONDS": str(lease_seconds),
     }
     with (directory / f"{name}.log").open("ab") as log:
         return subprocess.Popen(
@@ -49,6 +49,7 @@ def test_a_worker_killed_mid_ingestion_is_taken_over_and_the_document_becomes_re
     caller = tenants.caller()
     port = free_port()
     server = start_server(database_url, port, tmp_path / "server.log", {"VAULTGATE_JOB_WORKERS": "0"})
+    # A short lease, so the takeover happens within the test's patience.
     victim = start_worker(database_url, tmp_path, "victim")
     rescuer: subprocess.Popen[bytes] | None = None
     try:
@@ -93,3 +94,34 @@ def test_a_worker_killed_mid_ingestion_is_taken_over_and_the_document_becomes_re
     assert document["page_count"] == 600
     job = job_of(database_url, document_id)
     assert (job.status, job.attempts) == (JobStatus.completed, 2)
+
+
+def test_a_worker_in_another_process_wakes_on_the_enqueue_not_its_idle_timer(
+    database_url: str, tmp_path: Path, tenants: Tenants
+) -> None:
+    caller = tenants.caller()
+    port = free_port()
+    server = start_server(database_url, port, tmp_path / "server.log", {"VAULTGATE_JOB_WORKERS": "0"})
+    # Lease 30 s: idle, this worker would look for work only every 5 s.
+    worker = start_worker(database_url, tmp_path, "worker", lease_seconds=30)
+    base = f"http://127.0.0.1:{port}/api/v2/vault/documents"
+    try:
+        wait_for(lambda: "1 threads" in (tmp_path / "worker.log").read_text(), timeout=30)
+        time.sleep(1)  # let it settle into its idle wait
+        uploaded = httpx.post(base, files={"file": ("n.txt", b"wake up")}, headers=caller.headers)
+        queued_at = time.monotonic()
+        assert uploaded.status_code == 202
+
+        def picked_up() -> bool:
+            status = httpx.get(f"{base}/{uploaded.json()['id']}", headers=caller.headers).json()["status"]
+            return status != "pending"
+
+        wait_for(picked_up, timeout=30, interval=0.02)
+        waited = time.monotonic() - queued_at
+    finally:
+        for process in (worker, server):
+            process.terminate()
+            process.wait(timeout=30)
+
+    # LISTEN/NOTIFY (PostgreSQL) or PRAGMA data_version (SQLite) woke it, well before its 5 s idle timer.
+    assert waited < 2.5
