@@ -73,8 +73,8 @@ class ExternalSignals:
         self._thread.start()
 
     def stop(self) -> None:
+        # Not joined: the relay may sit up to a second in a LISTEN wait, and, a daemon, it ends on its own.
         self._stop.set()
-        self._thread.join(timeout=5)
 
     def _run(self) -> None:
         watch = self._watch_sqlite if self.url.get_backend_name() == "sqlite" else self._listen_postgres
