@@ -9,19 +9,26 @@ Each figure is printed next to a baseline measured in the same run:
 
 from __future__ import annotations
 
+import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+
+from bench.harness import ROOT, free_port
 from gateway.settings import Settings
 from jobs.runtime import JobContext, JobKind
 from jobs.worker import WorkerPool
 from storage import documents, jobs
 from storage.accounts import create_organization, create_user
 from storage.blobs import new_blob_key
-from storage.database import session_scope
+from storage.database import normalize_url, session_scope
 from storage.migrate import upgrade_to_head
 from storage.models import Document, Job, JobStatus, Mode, Role, Tier
 from storage.search import search
@@ -80,9 +87,34 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+@contextmanager
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster (scripts/postgres.sh); yields the admin URL."""
+    parent = Path(tempfile.mkdtemp(prefix="vaultgate-bench-pg-"))
+    parent.chmod(0o755)
+    script = str(ROOT / "scripts" / "postgres.sh")
+    started = subprocess.run([script, "start", str(parent / "data"), str(free_port())], capture_output=True, text=True)
+    started.check_returncode()
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([script, "stop", str(parent / "data")], check=False)
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+_pg_admin: str | None = None
+
+
 def _fresh_database() -> tuple[str, Path, Tenant, uuid.UUID]:
     directory = Path(tempfile.mkdtemp(prefix="vaultgate-bench-vault-"))
     database_url = f"sqlite:///{directory / 'bench.db'}"
+    if _pg_admin is not None:
+        name = f"bench_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(normalize_url(_pg_admin), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        admin.dispose()
+        database_url = _pg_admin.rsplit("/", 1)[0] + "/" + name
     upgrade_to_head(database_url)
     with session_scope(database_url) as session:
         organization = create_organization(session, name="Bench", tier=Tier.enterprise)
@@ -145,7 +177,7 @@ def ingestion() -> None:
 
 def search_latency(total: int = 10_000) -> None:
     database_url, _directory, tenant, user_id = _fresh_database()
-    print(f"\n== Search over {total:,} ready documents (5 paragraphs each), SQLite FTS5 ==")
+    print(f"\n== Search over {total:,} ready documents (5 paragraphs each), {_backend()} ==")
     started = time.perf_counter()
     ids = []
     with session_scope(database_url) as session:
@@ -219,7 +251,7 @@ def pickup_latency(jobs_count: int = 200) -> None:
             pickups.append((begun - created).total_seconds())
     finally:
         pool.stop()
-    print(f"\n== Job pickup, SQLite, 2 in-process workers idle ({jobs_count} jobs) ==")
+    print(f"\n== Job pickup, {_backend()}, 2 in-process workers idle ({jobs_count} jobs) ==")
     for label, values in (("enqueue commit (baseline)", commits), ("queued → running", pickups)):
         print(
             f"  {label:<26} p50 {_percentile(values, 0.5) * 1000:6.1f} ms   p95 {_percentile(values, 0.95) * 1000:6.1f} ms"
@@ -229,7 +261,21 @@ def pickup_latency(jobs_count: int = 200) -> None:
     )
 
 
+def _backend() -> str:
+    return "PostgreSQL" if _pg_admin is not None else "SQLite"
+
+
 def run() -> None:
+    global _pg_admin
+    print("\n#### SQLite")
     ingestion()
     pickup_latency()
     search_latency()
+    with postgres() as admin_url:
+        _pg_admin = admin_url
+        try:
+            print("\n#### PostgreSQL")
+            pickup_latency()
+            search_latency()
+        finally:
+            _pg_admin = None

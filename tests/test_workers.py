@@ -113,7 +113,7 @@ def test_a_worker_in_another_process_wakes_on_the_enqueue_not_its_idle_timer(
         assert uploaded.status_code == 202
 
         def picked_up() -> bool:
-            status = httpx.get(f"{base}/{uploaded.json()['id']}", headers=caller.headers).json()["status"]
+            status: str = httpx.get(f"{base}/{uploaded.json()['id']}", headers=caller.headers).json()["status"]
             return status != "pending"
 
         wait_for(picked_up, timeout=30, interval=0.02)
