@@ -105,8 +105,14 @@ class WorkerPool:
             except OperationalError:
                 logger.warning("could not claim a job; retrying", exc_info=True)
                 claim = None
+                self._stopping.wait(1.0)
             if claim is not None:
-                self._run(claim)
+                try:
+                    self._run(claim)
+                except Exception:
+                    # E.g. the database went away while recording the outcome: the lease will expire and the
+                    # job be taken over; this worker must live on to take the next one.
+                    logger.exception("could not record the outcome of job %s", claim.id)
                 continue
             self.wakeup.wait(seen, self.idle_seconds)
 
