@@ -8,12 +8,16 @@ RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends ca-cert
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     VAULTGATE_HOST=0.0.0.0 VAULTGATE_PORT=8080 \
-    VAULTGATE_DATABASE_URL=sqlite:////data/vaultgate.db
+    VAULTGATE_DATABASE_URL=sqlite:////data/vaultgate.db \
+    VAULTGATE_BLOB_DIR=/data/blobs
 WORKDIR /app
 COPY pyproject.toml constraints.txt README.md ./
 COPY gateway gateway
 COPY handlers handlers
 COPY storage storage
+COPY jobs jobs
+COPY vault vault
+COPY examples examples
 COPY openapi openapi
 COPY --from=scalar /build/gateway/static/scalar gateway/static/scalar
 RUN pip install --no-cache-dir -c constraints.txt -e . \
@@ -21,4 +25,5 @@ RUN pip install --no-cache-dir -c constraints.txt -e . \
 USER vaultgate
 VOLUME /data
 EXPOSE 8080
+# The same image runs standalone job workers: `docker run … vaultgate worker`.
 CMD ["vaultgate", "serve"]
