@@ -14,7 +14,7 @@ import threading
 import uuid
 from datetime import timedelta
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.settings import Settings
 from jobs.kinds import KINDS
@@ -59,7 +59,8 @@ class _Heartbeat:
             except LeaseLost:
                 self.lost.set()
                 return
-            except OperationalError:
+            except SQLAlchemyError:
+                # Pool exhaustion or a dropped connection: try again next beat, while the lease may still hold.
                 logger.warning("heartbeat for job %s failed; retrying", self.claim.id, exc_info=True)
 
 
@@ -102,7 +103,7 @@ class WorkerPool:
                 self._close_abandoned()
                 with session_scope(self.settings.database_url) as session:
                     claim = jobs.claim(session, owner, lease(self.settings), list(self.kinds))
-            except OperationalError:
+            except SQLAlchemyError:
                 logger.warning("could not claim a job; retrying", exc_info=True)
                 claim = None
                 self._stopping.wait(1.0)
@@ -129,7 +130,8 @@ class WorkerPool:
                         "worker_lost",
                         f"The worker running this job stopped responding on each of {job.attempts} attempts.",
                     )
-                jobs.close_abandoned(job, *outcome)
+                if not jobs.close_abandoned(session, job, *outcome):
+                    continue
                 kind = self.kinds.get(job.job_kind)
                 if kind is not None and kind.on_end is not None:
                     kind.on_end(session, dict(job.payload), *outcome)

@@ -59,9 +59,13 @@ class LocalBlobStore:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as partial:
-            shutil.copyfileobj(source, partial, 1024 * 1024)
-            partial.flush()
-            os.fsync(partial.fileno())
+            try:
+                shutil.copyfileobj(source, partial, 1024 * 1024)
+                partial.flush()
+                os.fsync(partial.fileno())
+            except BaseException:
+                os.unlink(partial.name)  # e.g. a full disk: leave no half-written file behind
+                raise
         os.replace(partial.name, path)
 
     def copy_to(self, key: str, destination: IO[bytes]) -> None:

@@ -180,14 +180,38 @@ def retry_later(session: Session, claim: Claim, delay: timedelta, error_message:
     )
 
 
-def close_abandoned(job: Job, status: JobStatus, error_code: str | None, error_message: str | None) -> None:
-    """Finish a job whose worker is gone (called on rows from `expired_beyond_retry`)."""
-    job.status = status
-    job.error_code = error_code
-    job.error_message = error_message
-    job.finished_at = utcnow()
-    job.lease_owner = None
-    job.lease_expires_at = None
+def close_abandoned(
+    session: Session, job: Job, status: JobStatus, error_code: str | None, error_message: str | None
+) -> bool:
+    """Finish a job from `expired_beyond_retry` whose worker is gone; False if that worker finished it meanwhile.
+
+    Conditional on what was read, so on SQLite (where the read took no row lock) a worker that completed
+    the job in between is never overwritten.
+    """
+    now = utcnow()
+    closed = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Job)
+            .where(
+                Job.id == job.id,
+                Job.status == JobStatus.running,
+                Job.lease_owner == job.lease_owner,
+                Job.lease_expires_at < now,
+            )
+            .values(
+                status=status,
+                error_code=error_code,
+                error_message=error_message,
+                finished_at=now,
+                updated_at=now,
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
+    return bool(closed)
 
 
 def request_cancel(session: Session, job: Job) -> None:

@@ -127,3 +127,12 @@ def docm_renamed() -> bytes:
         b"application/vnd.ms-word.document.macroEnabled.main+xml",
     )
     return rewrite_docx(original, {"[Content_Types].xml": macro_types}, {"word/vbaProject.bin": b"\x00" * 512})
+
+
+def corrupt_docx() -> bytes:
+    """A DOCX with damaged compressed data in its first part (a bad CRC or a broken deflate stream)."""
+    data = bytearray(docx(["damaged"]))
+    start = 30 + int.from_bytes(data[26:28], "little") + int.from_bytes(data[28:30], "little")
+    for offset in range(start + 4, start + 12):
+        data[offset] ^= 0xFF
+    return bytes(data)

@@ -7,6 +7,7 @@ the zip directory and, for XML parts, at most the sizes it has already bounded.
 
 from __future__ import annotations
 
+import codecs
 import re
 import zipfile
 import zlib
@@ -22,6 +23,9 @@ _CONTENT_TYPES_NS = "{http://schemas.openxmlformats.org/package/2006/content-typ
 _RELATIONSHIPS_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_\-.\[\]/]+$")
 _MACRO_MARKERS = ("macroenabled", "vbaproject", "vbadata", "activex")
+_MAX_PACKAGE_PART_BYTES = 1024 * 1024
+_PROLOG_BYTES = 64 * 1024
+_START_TAG = re.compile(r"<[A-Za-z_]")
 
 
 @dataclass(frozen=True)
@@ -59,15 +63,34 @@ def safe_xml_parser() -> etree.XMLParser:
 
 
 def _parse_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> etree._Element:
-    # zipfile stops at the declared size, which the directory checks already bounded.
-    data = archive.read(info)
+    """Parse a small package part ([Content_Types].xml, .rels) into a tree; anything large is refused first."""
+    if info.file_size > _MAX_PACKAGE_PART_BYTES:
+        raise UnsafeContent(f"The DOCX part '{info.filename}' is {info.file_size} bytes; package parts are small.")
     try:
-        tree = etree.fromstring(data, safe_xml_parser()).getroottree()
+        tree = etree.fromstring(archive.read(info), safe_xml_parser()).getroottree()
     except etree.XMLSyntaxError as exc:
         raise UnsafeContent(f"The DOCX part '{info.filename}' is not well-formed XML.") from exc
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise UnsafeContent(f"The DOCX part '{info.filename}' declares a DTD; DTDs and entities are refused.")
     return tree.getroot()
+
+
+def _declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether an XML part has a DOCTYPE or ENTITY, read from its prolog only.
+
+    A DTD can only come before the root element, so the first 64 KiB decide; the
+    part is never built into a tree here (that happens in the bounded child).
+    """
+    with archive.open(info) as member:
+        head = member.read(_PROLOG_BYTES)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = head.decode("utf-16", errors="ignore")
+    else:
+        # UTF-8 and every ASCII-compatible encoding spell the markup alike.
+        text = head.decode("latin-1")
+    root = _START_TAG.search(text)
+    prolog = text[: root.start()] if root else text
+    return "<!DOCTYPE" in prolog or "<!ENTITY" in prolog
 
 
 def _check_directory(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
@@ -115,36 +138,46 @@ def _main_part(archive: zipfile.ZipFile) -> str:
 
 
 def check_docx(source: IO[bytes], limits: ZipLimits = VAULT_LIMITS) -> DocxReport:
-    """Raise UnsupportedContent/UnsafeContent unless `source` is a DOCX safe to hand to a parser."""
+    """Raise UnsupportedContent/UnsafeContent unless `source` is a DOCX safe to hand to a parser.
+
+    Memory stays bounded whatever the zip claims: only small package parts are parsed,
+    and other XML parts are read up to their prolog.
+    """
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise UnsupportedContent("The file starts like a zip archive but is not a readable one.") from exc
-    with archive:
-        infos = archive.infolist()
-        _check_directory(infos, limits)
-        main = _main_part(archive)
-        names = {info.filename: info for info in infos}
-        if main not in names:
-            raise UnsupportedContent("The Word document's main part is missing.")
-        if names[main].file_size > limits.max_document_xml_bytes:
-            raise UnsafeContent(
-                f"The document body unpacks to {names[main].file_size} bytes; "
-                f"at most {limits.max_document_xml_bytes} are accepted."
+    try:
+        with archive:
+            return _check_archive(archive, limits)
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError, RuntimeError) as exc:
+        # Bad CRCs, unknown compression methods, corrupt streams: a damaged file, not a server fault.
+        raise UnsafeContent(f"The DOCX is damaged: {exc}.") from exc
+
+
+def _check_archive(archive: zipfile.ZipFile, limits: ZipLimits) -> DocxReport:
+    infos = archive.infolist()
+    _check_directory(infos, limits)
+    main = _main_part(archive)
+    names = {info.filename: info for info in infos}
+    if main not in names:
+        raise UnsupportedContent("The Word document's main part is missing.")
+    if names[main].file_size > limits.max_document_xml_bytes:
+        raise UnsafeContent(
+            f"The document body unpacks to {names[main].file_size} bytes; "
+            f"at most {limits.max_document_xml_bytes} are accepted."
+        )
+    if any(name.lower().endswith(("vbaproject.bin", "vbadata.xml")) for name in names):
+        raise UnsupportedContent("Macro-enabled Word files (.docm) are not accepted; save it as .docx.")
+    report = DocxReport(main_part=main, parts=sorted(names))
+    for info in infos:
+        if info.filename.endswith(".rels"):
+            root = _parse_part(archive, info)
+            report.external_targets.extend(
+                rel.get("Target", "")
+                for rel in root.iter(f"{_RELATIONSHIPS_NS}Relationship")
+                if rel.get("TargetMode") == "External"
             )
-        if any(name.lower().endswith(("vbaproject.bin", "vbadata.xml")) for name in names):
-            raise UnsupportedContent("Macro-enabled Word files (.docm) are not accepted; save it as .docx.")
-        report = DocxReport(main_part=main, parts=sorted(names))
-        try:
-            for info in infos:
-                if info.filename.endswith((".xml", ".rels")):
-                    root = _parse_part(archive, info)
-                    if info.filename.endswith(".rels"):
-                        report.external_targets.extend(
-                            rel.get("Target", "")
-                            for rel in root.iter(f"{_RELATIONSHIPS_NS}Relationship")
-                            if rel.get("TargetMode") == "External"
-                        )
-        except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError) as exc:
-            raise UnsafeContent(f"The DOCX is damaged: {exc}.") from exc
-        return report
+        elif info.filename.endswith(".xml") and _declares_dtd(archive, info):
+            raise UnsafeContent(f"The DOCX part '{info.filename}' declares a DTD; DTDs and entities are refused.")
+    return report

@@ -8,6 +8,7 @@ import uuid
 from pathlib import PurePosixPath
 from typing import IO, Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from storage import documents, jobs
@@ -38,6 +39,22 @@ def _digest(source: IO[bytes]) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _delete_unless_committed(session: Session, store: BlobStore, blob_key: str) -> None:
+    """The blob is written before its row commits: if the transaction rolls back instead, no row will point at it."""
+    committed = False
+
+    def on_commit(_session: Session) -> None:
+        nonlocal committed
+        committed = True
+
+    def on_rollback(_session: Session) -> None:
+        if not committed:
+            store.delete(blob_key)
+
+    event.listen(session, "after_commit", on_commit, once=True)
+    event.listen(session, "after_rollback", on_rollback, once=True)
+
+
 def accept_upload(
     session: Session,
     store: BlobStore,
@@ -58,6 +75,7 @@ def accept_upload(
     sha256, size = _digest(source)
     blob_key = new_blob_key(tenant)
     store.put(blob_key, source)
+    _delete_unless_committed(session, store, blob_key)
     document = documents.create_document(
         session,
         tenant,
