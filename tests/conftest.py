@@ -13,6 +13,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -81,28 +82,31 @@ def postgres_admin_url() -> Iterator[str]:
     shutil.rmtree(parent, ignore_errors=True)
 
 
+@contextmanager
+def throwaway_server(script_name: str, directory: Path) -> Iterator[str]:
+    """A server one of scripts/*.sh starts in `directory` (installing it if missing); yields its URL."""
+    script = str(ROOT / "scripts" / script_name)
+    started = subprocess.run([script, "start", str(directory), str(free_port())], capture_output=True, text=True)
+    if started.returncode != 0:
+        raise RuntimeError(f"{script_name} could not start its server: {started.stderr}")
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([script, "stop", str(directory)], check=False)
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A throwaway Redis server (installed from Debian packages if missing)."""
-    directory = tmp_path_factory.mktemp("redis")
-    script = str(ROOT / "scripts" / "redis.sh")
-    started = subprocess.run([script, "start", str(directory), str(free_port())], capture_output=True, text=True)
-    if started.returncode != 0:
-        raise RuntimeError(f"could not start Redis: {started.stderr}")
-    yield started.stdout.strip()
-    subprocess.run([script, "stop", str(directory)], check=False)
+    with throwaway_server("redis.sh", tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A throwaway S3-compatible server (moto's server mode, started by scripts/s3.sh)."""
-    directory = tmp_path_factory.mktemp("s3")
-    script = str(ROOT / "scripts" / "s3.sh")
-    started = subprocess.run([script, "start", str(directory), str(free_port())], capture_output=True, text=True)
-    if started.returncode != 0:
-        raise RuntimeError(f"could not start the S3 stand-in: {started.stderr}")
-    yield started.stdout.strip()
-    subprocess.run([script, "stop", str(directory)], check=False)
+    """A throwaway S3-compatible server (moto's server mode)."""
+    with throwaway_server("s3.sh", tmp_path_factory.mktemp("s3")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
