@@ -62,6 +62,10 @@ class Contract:
         """Every scope a credential can hold (the `Scope` schema's enum)."""
         return list(self.document["components"]["schemas"]["Scope"]["enum"])
 
+    def url_for(self, operation_id: str, **parameters: object) -> str:
+        """The operation's path with its path parameters filled in, e.g. for a `Location` header."""
+        return self._by_id[operation_id].path.format(**parameters)
+
     def document_operation(self, operation_id: str) -> dict[str, Any]:
         """The operation's object as written in the spec."""
         operation = self._by_id[operation_id]

@@ -6,25 +6,38 @@ import base64
 import hashlib
 import hmac
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from gateway.contract import load_contract
 from gateway.problems import Problem
+from storage.blobs import BlobStore
+from storage.models import Document
 
 DOWNLOAD_TTL_SECONDS = 3600
 
 
-def _signature(secret: bytes, document_id: uuid.UUID, expires: int) -> str:
+def sign_download(secret: bytes, document_id: uuid.UUID, expires: int) -> str:
     mac = hmac.new(secret, f"download:{document_id}:{expires}".encode(), hashlib.sha256).digest()[:18]
     return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
-def sign_download(secret: bytes, document_id: uuid.UUID, expires: int) -> str:
-    return _signature(secret, document_id, expires)
+def download_link(
+    store: BlobStore, secret: bytes, document: Document, base_url: str, now: datetime
+) -> tuple[str, datetime]:
+    """A URL for the document's bytes valid one hour, and when it expires: the store's own presigned URL if it
+    makes one (S3), else a gateway URL to `vault.get_document_content` signed with `secret`."""
+    expires_at = now.replace(microsecond=0) + timedelta(seconds=DOWNLOAD_TTL_SECONDS)
+    url = store.presigned_url(document.blob_key, document.filename, document.content_type, DOWNLOAD_TTL_SECONDS)
+    if url is None:
+        expires = int(expires_at.timestamp())
+        path = load_contract().url_for("vault.get_document_content", document_id=document.id)
+        url = f"{base_url.rstrip('/')}{path}?expires={expires}&signature={sign_download(secret, document.id, expires)}"
+    return url, expires_at
 
 
 def verify_download(secret: bytes, document_id: uuid.UUID, expires: int, signature: str, now: datetime) -> None:
     """Raise 403 `invalid_signature` unless the URL is intact and unexpired."""
-    if not hmac.compare_digest(signature.encode(), _signature(secret, document_id, expires).encode()):
+    if not hmac.compare_digest(signature.encode(), sign_download(secret, document_id, expires).encode()):
         raise Problem("invalid_signature", "This download link has been altered; ask for a new one.")
     if now.timestamp() >= expires:
         expired_at = datetime.fromtimestamp(expires, UTC).isoformat()

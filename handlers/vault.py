@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 from connexion import request
@@ -15,12 +14,12 @@ from gateway.auth import current_principal, current_settings, database_session
 from gateway.contract import load_contract
 from gateway.cursors import Pager
 from gateway.problems import FieldError, Problem
-from gateway.signed_urls import DOWNLOAD_TTL_SECONDS, sign_download, verify_download
+from gateway.signed_urls import download_link, verify_download
 from gateway.validation import metadata_violation, parse_date_time
-from storage import documents, jobs, projects
+from storage import documents, projects
 from storage.blobs import content_disposition
-from storage.errors import ConflictError, NotFoundError
-from storage.models import Document, DocumentStatus, Job, Project, utcnow
+from storage.errors import NotFoundError
+from storage.models import Document, DocumentStatus, Project, utcnow
 from storage.search import search as search_chunks
 from storage.secrets import instance_secret
 from vault.uploads import accept_upload
@@ -56,8 +55,8 @@ def _document_view(document: Document) -> dict[str, Any]:
     }
 
 
-def _location(path: str) -> dict[str, str]:
-    return {"Location": f"{load_contract().base_path}{path}"}
+def _location(operation_id: str, **parameters: object) -> dict[str, str]:
+    return {"Location": load_contract().url_for(operation_id, **parameters)}
 
 
 def list_projects(*, limit: int, cursor: str | None = None) -> dict[str, Any]:
@@ -72,7 +71,7 @@ def create_project(*, body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[s
     """Create a project; names are unique per organization and mode."""
     with database_session() as session:
         project = projects.create_project(session, current_principal().tenant, body["name"], body.get("description"))
-        return _project_view(project), 201, _location(f"/projects/{project.id}")
+        return _project_view(project), 201, _location("vault.get_project", project_id=project.id)
 
 
 def get_project(*, project_id: str) -> dict[str, Any]:
@@ -115,7 +114,7 @@ def upload_document(*, body: dict[str, Any], file: Any) -> tuple[dict[str, Any],
                 metadata=metadata,
                 max_attempts=settings.job_max_attempts,
             )
-            return _document_view(document), 202, _location(f"/vault/documents/{document.id}")
+            return _document_view(document), 202, _location("vault.get_document", document_id=document.id)
     finally:
         file.file.close()
 
@@ -152,27 +151,22 @@ def get_document(*, document_id: str) -> dict[str, Any]:
 def get_document_text(*, document_id: str) -> dict[str, Any]:
     """The extracted text of a ready document, with its page or paragraph segments."""
     with database_session() as session:
-        document = current_principal().tenant.get(session, Document, uuid.UUID(document_id))
-        if document.status is not DocumentStatus.ready:
-            raise ConflictError(f"document {document.id} is {document.status.value}; its text is there once ready")
+        document = documents.get_ready(session, current_principal().tenant, uuid.UUID(document_id))
         return {"document_id": document.id, "text": document.text or "", "segments": document.segments or []}
 
 
 def download_document(*, document_id: str) -> dict[str, Any]:
     """A signed URL for the original bytes, valid one hour."""
     settings = current_settings()
-    expires_at = utcnow().replace(microsecond=0) + timedelta(seconds=DOWNLOAD_TTL_SECONDS)
     with database_session() as session:
         document = current_principal().tenant.get(session, Document, uuid.UUID(document_id))
-        url = settings.blob_store().presigned_url(
-            document.blob_key, document.filename, document.content_type, DOWNLOAD_TTL_SECONDS
+        url, expires_at = download_link(
+            settings.blob_store(),
+            instance_secret(session, "download"),
+            document,
+            settings.public_url or str(request.base_url),
+            utcnow(),
         )
-        if url is None:
-            expires = int(expires_at.timestamp())
-            signature = sign_download(instance_secret(session, "download"), document.id, expires)
-            base = (settings.public_url or str(request.base_url)).rstrip("/")
-            path = f"{load_contract().base_path}/vault/documents/{document.id}/content"
-            url = f"{base}{path}?expires={expires}&signature={signature}"
     return {"download_url": url, "expires_at": expires_at}
 
 
@@ -181,7 +175,7 @@ def get_document_content(*, document_id: str, expires: int, signature: str) -> S
     settings = current_settings()
     with database_session() as session:
         verify_download(instance_secret(session, "download"), uuid.UUID(document_id), expires, signature, utcnow())
-        document = documents.find_live_document(session, uuid.UUID(document_id))
+        document = documents.find_live(session, uuid.UUID(document_id))
         if document is None:
             raise NotFoundError("document", document_id)
     source = settings.blob_store().open(document.blob_key)
@@ -206,11 +200,7 @@ def get_document_content(*, document_id: str, expires: int, signature: str) -> S
 def delete_document(*, document_id: str) -> tuple[None, int]:
     """Soft-delete a document: gone from search at once, 404 afterwards; its ingestion stops."""
     with database_session() as session:
-        document = current_principal().tenant.get(session, Document, uuid.UUID(document_id))
-        documents.soft_delete(session, document)
-        job = session.get(Job, document.job_id) if document.job_id else None
-        if job is not None:
-            jobs.request_cancel(session, job)
+        documents.soft_delete(session, current_principal().tenant.get(session, Document, uuid.UUID(document_id)))
     return None, 204
 
 
@@ -218,20 +208,14 @@ def search(
     *, q: str, limit: int, project_id: str | None = None, document_ids: list[str] | None = None
 ) -> dict[str, Any]:
     """Ranked full-text hits from ready documents."""
-    tenant = current_principal().tenant
     with database_session() as session:
-        if project_id is not None:
-            tenant.get(session, Project, uuid.UUID(project_id))
-        wanted = [uuid.UUID(d) for d in document_ids] if document_ids else None
-        for missing in documents.missing_documents(session, tenant, wanted or []):
-            raise NotFoundError("document", missing)
         hits = search_chunks(
             session,
-            tenant,
+            current_principal().tenant,
             q,
             limit=limit,
             project_id=uuid.UUID(project_id) if project_id else None,
-            document_ids=wanted,
+            document_ids=[uuid.UUID(d) for d in document_ids] if document_ids else None,
         )
     return {
         "data": [

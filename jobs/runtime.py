@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -57,7 +58,7 @@ class JobContext:
     def payload(self) -> dict[str, Any]:
         return self.claim.payload
 
-    def session(self) -> Any:
+    def session(self) -> AbstractContextManager[Session]:
         return session_scope(self.settings.database_url)
 
     def checkpoint(self, progress: int, stage: str) -> None:

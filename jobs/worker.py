@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -79,6 +80,7 @@ class WorkerPool:
         ]
         # Idle workers look for expired leases and due retries this often.
         self.idle_seconds = min(settings.job_lease_seconds / 3, 5.0)
+        self._next_sweep = 0.0
 
     def start(self) -> None:
         if not self._threads:
@@ -118,7 +120,12 @@ class WorkerPool:
             self.wakeup.wait(seen, self.idle_seconds)
 
     def _close_abandoned(self) -> None:
-        """Fail (or cancel) jobs whose worker vanished on their last attempt."""
+        """Fail (or cancel) jobs whose worker vanished on their last attempt; once per idle period per pool."""
+        # Not before every claim: a busy pool would add a query to every job for nothing.
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.idle_seconds
         with session_scope(self.settings.database_url) as session:
             for job in jobs.expired_beyond_retry(session):
                 outcome: tuple[JobStatus, str | None, str | None]

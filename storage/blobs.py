@@ -30,8 +30,12 @@ def _checked(key: str) -> str:
     return key
 
 
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class BlobStore(Protocol):
-    def put(self, key: str, source: IO[bytes]) -> None:
+    def put(self, key: str, source: Readable) -> None:
         """Store `source`'s bytes (read from its current position) under `key`."""
 
     def copy_to(self, key: str, destination: IO[bytes]) -> None:
@@ -55,7 +59,7 @@ class LocalBlobStore:
     def _path(self, key: str) -> Path:
         return self.root / _checked(key)
 
-    def put(self, key: str, source: IO[bytes]) -> None:
+    def put(self, key: str, source: Readable) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as partial:
@@ -89,7 +93,7 @@ class S3BlobStore:
         self.bucket = bucket
         self.client = client
 
-    def put(self, key: str, source: IO[bytes]) -> None:
+    def put(self, key: str, source: Readable) -> None:
         self.client.upload_fileobj(source, self.bucket, _checked(key))
 
     def copy_to(self, key: str, destination: IO[bytes]) -> None:

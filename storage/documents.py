@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from storage.models import Document, DocumentChunk, DocumentStatus, Project, utcnow
+from storage.errors import ConflictError, NotFoundError
+from storage.jobs import request_cancel
+from storage.models import Document, DocumentChunk, DocumentStatus, Job, Project, utcnow
 from storage.pagination import Page, Position, fetch_page
 from storage.tenancy import Tenant
 
@@ -86,18 +88,26 @@ def list_documents(
 
 
 def soft_delete(session: Session, document: Document) -> None:
-    """Hide the document and drop it from search at once; its blob stays until purged."""
+    """Hide the document, drop it from search at once and stop its ingestion; its blob stays until purged."""
     document.deleted_at = utcnow()
     session.execute(delete(DocumentChunk).where(DocumentChunk.document_id == document.id))
+    job = session.get(Job, document.job_id) if document.job_id else None
+    if job is not None:
+        request_cancel(session, job)
 
 
-def _live(session: Session, document_id: uuid.UUID) -> Document | None:
+def find_live(session: Session, document_id: uuid.UUID) -> Document | None:
+    """A document by id alone, not deleted: for jobs, and for callers that proved their right to it
+    another way (a signed URL)."""
     return session.scalar(select(Document).where(Document.id == document_id, Document.deleted_at.is_(None)))
 
 
-def find_live_document(session: Session, document_id: uuid.UUID) -> Document | None:
-    """A document by id alone, for callers that proved their right to it another way (a signed URL)."""
-    return _live(session, document_id)
+def get_ready(session: Session, tenant: Tenant, document_id: uuid.UUID) -> Document:
+    """The tenant's document, which must be `ready` (its text exists only then)."""
+    document = tenant.get(session, Document, document_id)
+    if document.status is not DocumentStatus.ready:
+        raise ConflictError(f"document {document.id} is {document.status.value}; its text is there once ready")
+    return document
 
 
 def _split(text: str) -> list[str]:
@@ -113,7 +123,7 @@ def _split(text: str) -> list[str]:
 
 
 def record_progress(session: Session, document_id: uuid.UUID, progress: int, stage: str) -> None:
-    document = _live(session, document_id)
+    document = find_live(session, document_id)
     if document is not None:
         document.status = DocumentStatus.processing
         document.progress = progress
@@ -129,7 +139,7 @@ def store_extraction(
     segments: list[TextSegment],
 ) -> None:
     """Make the document `ready`: its text, segments and search chunks replace any earlier attempt's."""
-    document = _live(session, document_id)
+    document = find_live(session, document_id)
     if document is None:
         return  # deleted while ingesting: nothing to index
     session.execute(delete(DocumentChunk).where(DocumentChunk.document_id == document_id))
@@ -174,18 +184,18 @@ def store_extraction(
 
 
 def record_end(session: Session, document_id: uuid.UUID, code: str, message: str) -> None:
-    document = _live(session, document_id)
+    document = find_live(session, document_id)
     if document is not None:
         document.status = DocumentStatus.failed
         document.error_code = code
         document.error_message = message[:1000]
 
 
-def missing_documents(session: Session, tenant: Tenant, document_ids: list[uuid.UUID]) -> list[uuid.UUID]:
-    """Which of `document_ids` the tenant cannot see (another tenant's, deleted, or unknown)."""
-    if not document_ids:
-        return []
+def require_visible(session: Session, tenant: Tenant, document_ids: list[uuid.UUID]) -> None:
+    """NotFoundError for the first of `document_ids` the tenant cannot see (another tenant's, deleted, unknown)."""
     visible = set(
         session.scalars(tenant.select(Document).with_only_columns(Document.id).where(Document.id.in_(document_ids)))
     )
-    return [d for d in document_ids if d not in visible]
+    for document_id in document_ids:
+        if document_id not in visible:
+            raise NotFoundError(Document.kind, document_id)

@@ -11,12 +11,11 @@ nothing (`LeaseLost`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, and_, or_, select, text, update
+from sqlalchemy import Row, and_, case, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from storage.models import Job, JobStatus, utcnow
@@ -95,7 +94,6 @@ def claim(session: Session, owner: str, lease: timedelta, kinds: list[str]) -> C
             lease_owner=owner,
             lease_expires_at=now + lease,
             started_at=now,
-            updated_at=now,
         )
         .returning(Job.id, Job.job_kind, Job.organization_id, Job.mode, Job.payload, Job.attempts, Job.max_attempts)
         .execution_options(synchronize_session=False)
@@ -122,18 +120,24 @@ def expired_beyond_retry(session: Session) -> list[Job]:
     return list(session.scalars(statement))
 
 
-def _fenced(session: Session, claim: Claim, **values: Any) -> None:
-    done = cast(
-        CursorResult[Any],
-        session.execute(
-            update(Job)
-            .where(Job.id == claim.id, Job.lease_owner == claim.owner, Job.status == JobStatus.running)
-            .values(updated_at=utcnow(), **values)
-            .execution_options(synchronize_session=False)
-        ),
-    ).rowcount
-    if not done:
+def _update_if(session: Session, conditions: list[Any], values: dict[str, Any]) -> Row[datetime | None] | None:
+    """One conditional UPDATE of a job: the job's `cancel_requested_at` if a row matched, None if none did."""
+    return session.execute(
+        update(Job)
+        .where(*conditions)
+        .values(**values)
+        .returning(Job.cancel_requested_at)
+        .execution_options(synchronize_session=False)
+    ).first()
+
+
+def _fenced(session: Session, claim: Claim, **values: Any) -> datetime | None:
+    """Update the job only while `claim` still holds its lease; answers when a cancel was requested, if one was."""
+    lease_held = [Job.id == claim.id, Job.lease_owner == claim.owner, Job.status == JobStatus.running]
+    updated = _update_if(session, lease_held, values)
+    if updated is None:
         raise LeaseLost(f"job {claim.id} is no longer leased to {claim.owner}")
+    return updated[0]
 
 
 def heartbeat(session: Session, claim: Claim, lease: timedelta) -> None:
@@ -142,11 +146,14 @@ def heartbeat(session: Session, claim: Claim, lease: timedelta) -> None:
 
 def checkpoint(session: Session, claim: Claim, progress: int, stage: str) -> bool:
     """Record progress, unless a cancel has been requested (answered True: the job stops where it was)."""
-    _fenced(session, claim)
-    if session.scalar(select(Job.cancel_requested_at).where(Job.id == claim.id)) is not None:
-        return True
-    _fenced(session, claim, progress=progress, stage=stage)
-    return False
+    not_cancelled = Job.cancel_requested_at.is_(None)
+    cancelled_at = _fenced(
+        session,
+        claim,
+        progress=case((not_cancelled, progress), else_=Job.progress),
+        stage=case((not_cancelled, stage), else_=Job.stage),
+    )
+    return cancelled_at is not None
 
 
 def finish(
@@ -189,29 +196,21 @@ def close_abandoned(
     the job in between is never overwritten.
     """
     now = utcnow()
-    closed = cast(
-        CursorResult[Any],
-        session.execute(
-            update(Job)
-            .where(
-                Job.id == job.id,
-                Job.status == JobStatus.running,
-                Job.lease_owner == job.lease_owner,
-                Job.lease_expires_at < now,
-            )
-            .values(
-                status=status,
-                error_code=error_code,
-                error_message=error_message,
-                finished_at=now,
-                updated_at=now,
-                lease_owner=None,
-                lease_expires_at=None,
-            )
-            .execution_options(synchronize_session=False)
-        ),
-    ).rowcount
-    return bool(closed)
+    still_abandoned = [
+        Job.id == job.id,
+        Job.status == JobStatus.running,
+        Job.lease_owner == job.lease_owner,
+        Job.lease_expires_at < now,
+    ]
+    values = {
+        "status": status,
+        "error_code": error_code,
+        "error_message": error_message,
+        "finished_at": now,
+        "lease_owner": None,
+        "lease_expires_at": None,
+    }
+    return _update_if(session, still_abandoned, values) is not None
 
 
 def request_cancel(session: Session, job: Job) -> None:
@@ -222,14 +221,3 @@ def request_cancel(session: Session, job: Job) -> None:
         job.stage = "Cancelled"
     elif job.status is JobStatus.running and job.cancel_requested_at is None:
         job.cancel_requested_at = utcnow()
-
-
-def get_job(session: Session, job_id: uuid.UUID) -> Job | None:
-    return session.get(Job, job_id, populate_existing=True)
-
-
-def on_commit(session: Session, callback: Callable[[], None]) -> None:
-    """Run `callback` after this session's transaction commits (not if it rolls back)."""
-    from sqlalchemy import event
-
-    event.listen(session, "after_commit", lambda _session: callback(), once=True)

@@ -11,7 +11,8 @@ from sqlalchemy import Select, func, literal_column, select, table
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnClause
 
-from storage.models import Document, DocumentChunk, DocumentStatus
+from storage.documents import require_visible
+from storage.models import Document, DocumentChunk, DocumentStatus, Project
 from storage.tenancy import Tenant
 
 _TERM = re.compile(r'"([^"]*)"|(\w+)')
@@ -45,6 +46,12 @@ def parse_query(query: str) -> list[list[str]]:
     return terms
 
 
+def _quoted(terms: list[list[str]]) -> str:
+    """Every term a quoted phrase, in the syntax FTS5 and websearch_to_tsquery share: user text never
+    reaches either query language as operators."""
+    return " ".join('"' + " ".join(words) + '"' for words in terms)
+
+
 def _scoped(
     statement: Select[Any],
     tenant: Tenant,
@@ -73,6 +80,11 @@ def search(
     project_id: uuid.UUID | None = None,
     document_ids: list[uuid.UUID] | None = None,
 ) -> list[Hit]:
+    """Ranked hits; NotFoundError if the project or one of the documents is not the tenant's to search."""
+    if project_id is not None:
+        tenant.get(session, Project, project_id)
+    if document_ids is not None:
+        require_visible(session, tenant, document_ids)
     terms = parse_query(query)
     if not terms:
         return []
@@ -89,8 +101,7 @@ def _search_sqlite(
     project_id: uuid.UUID | None,
     document_ids: list[uuid.UUID] | None,
 ) -> list[Hit]:
-    # Every term quoted: user text never reaches FTS5's query syntax.
-    match = " ".join('"' + " ".join(words) + '"' for words in terms)
+    match = _quoted(terms)
     rank = func.bm25(_FTS_TABLE)
     statement = (
         select(
@@ -118,7 +129,7 @@ def _search_postgresql(
     project_id: uuid.UUID | None,
     document_ids: list[uuid.UUID] | None,
 ) -> list[Hit]:
-    query = func.websearch_to_tsquery("english", " ".join('"' + " ".join(words) + '"' for words in terms))
+    query = func.websearch_to_tsquery("english", _quoted(terms))
     rank = func.ts_rank_cd(_SEARCH_VECTOR, query).label("rank")
     best = (
         _scoped(

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from starlette.testclient import TestClient
 
+from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.signed_urls import sign_download
 from storage.database import session_scope
@@ -295,14 +296,8 @@ def test_uploads_over_the_cap_are_refused_before_they_are_read(
 ) -> None:
     settings = Settings(database_url=database_url, blob_dir=tmp_path / "blobs", max_upload_bytes=1024 * 1024)
     caller = tenants.caller()
-    with TestClient(create_app_for(settings), raise_server_exceptions=False) as client:
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         response = upload(client, caller, "big.txt", b"a" * (2 * 1024 * 1024))
 
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
-
-
-def create_app_for(settings: Settings) -> Any:
-    from gateway.app import create_app
-
-    return create_app(settings)

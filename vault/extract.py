@@ -72,21 +72,16 @@ def _pdf(path: Path, _content_type: str) -> Extracted:
     return Extracted(_clean_title(title), len(pages), segments)
 
 
+_RUN_TEXT = {f"{W}t": None, f"{W}tab": "\t", f"{W}noBreakHyphen": "-", f"{W}br": "\n", f"{W}cr": "\n"}
+
+
 def _paragraph_text(paragraph: etree._Element) -> str:
     parts: list[str] = []
-    for node in paragraph.iter(f"{W}t", f"{W}tab", f"{W}br", f"{W}cr", f"{W}noBreakHyphen", _MC_FALLBACK):
-        if node.tag == _MC_FALLBACK:
-            continue
+    for node in paragraph.iter(*_RUN_TEXT):
+        # mc:Fallback repeats its mc:Choice (text boxes) for older readers.
         if any(ancestor.tag == _MC_FALLBACK for ancestor in node.iterancestors()):
             continue
-        if node.tag == f"{W}t":
-            parts.append(node.text or "")
-        elif node.tag == f"{W}tab":
-            parts.append("\t")
-        elif node.tag == f"{W}noBreakHyphen":
-            parts.append("-")
-        else:
-            parts.append("\n")
+        parts.append(_RUN_TEXT[node.tag] or node.text or "")
     return "".join(parts).strip()
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from jobs.runtime import JobContext, JobFailed, JobKind
 from jobs.sandbox import LimitExceeded, run_limited
 from storage import documents
-from storage.models import Document, JobStatus
+from storage.models import JobStatus
 from vault.errors import ExtractionError
 from vault.extract import Extracted, extract
 
@@ -26,8 +26,8 @@ def run(context: JobContext) -> None:
     document_id = _document_id(context.payload)
     context.checkpoint(5, "Fetching file")
     with context.session() as session:
-        document = session.get(Document, document_id)
-        if document is None or document.deleted_at is not None:
+        document = documents.find_live(session, document_id)
+        if document is None:
             raise JobFailed("document_deleted", "The document was deleted before it was ingested.")
         blob_key, content_type = document.blob_key, document.content_type
     store = context.settings.blob_store()

@@ -28,15 +28,19 @@ def display_name(filename: str | None) -> str:
     return name[:255] or "upload"
 
 
-def _digest(source: IO[bytes]) -> tuple[str, int]:
-    source.seek(0)
-    digest = hashlib.sha256()
-    size = 0
-    while block := source.read(1024 * 1024):
-        digest.update(block)
-        size += len(block)
-    source.seek(0)
-    return digest.hexdigest(), size
+class _Digesting:
+    """Hashes and counts the bytes as the blob store reads them: the upload is read once, not twice."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self.source = source
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        block = self.source.read(size)
+        self.sha256.update(block)
+        self.size += len(block)
+        return block
 
 
 def _delete_unless_committed(session: Session, store: BlobStore, blob_key: str) -> None:
@@ -72,9 +76,9 @@ def accept_upload(
     content_type = sniff(source, name)
     if project_id is not None:
         tenant.get(session, Project, project_id)
-    sha256, size = _digest(source)
     blob_key = new_blob_key(tenant)
-    store.put(blob_key, source)
+    stored = _Digesting(source)
+    store.put(blob_key, stored)
     _delete_unless_committed(session, store, blob_key)
     document = documents.create_document(
         session,
@@ -85,8 +89,8 @@ def accept_upload(
             title=PurePosixPath(name).stem or name,
             filename=name,
             content_type=content_type,
-            size_bytes=size,
-            sha256=sha256,
+            size_bytes=stored.size,
+            sha256=stored.sha256.hexdigest(),
             blob_key=blob_key,
             metadata=metadata,
         ),
