@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
 import sys
 import threading
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -20,15 +21,18 @@ from jobs.worker import WorkerPool
 from storage import api_keys
 from storage.accounts import create_organization, create_user, find_user_by_email, get_organization
 from storage.database import session_scope
-from storage.demo import DEMO_EMAIL, ensure_demo_key
+from storage.demo import DEMO_EMAIL, DEMO_KEY_FILE, ensure_demo_key
 from storage.migrate import upgrade_to_head
 from storage.models import Mode, Role, Tier, utcnow
 from storage.projects import create_project, find_project_by_name
 from storage.tenancy import Tenant
 from vault.uploads import accept_upload
+from workflows.cli import import_file, runs_group, workflows_group
+from workflows.ids import workflow_public_id
 
-DEMO_KEY_FILE = Path("var") / "demo-key"
-DEMO_DOCUMENTS = Path(__file__).resolve().parent.parent / "examples" / "demo"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+DEMO_DOCUMENTS = EXAMPLES / "demo"
+DEMO_WORKFLOWS = EXAMPLES / "workflows"
 DEMO_PROJECT = "Riverside Tower"
 
 
@@ -39,6 +43,10 @@ def _database_url() -> str:
 @click.group()
 def main() -> None:
     """Vaultgate: a contract-first API gateway for a document vault."""
+
+
+main.add_command(workflows_group)
+main.add_command(runs_group)
 
 
 @main.command()
@@ -115,28 +123,43 @@ def keys_create(email: str, name: str, mode: str, scopes: tuple[str, ...], expir
         click.echo(issued.secret)
 
 
-def _demo_documents(settings: Settings) -> None:
-    """A demo project with a few documents, uploaded (and so ingested) on the first demo start only."""
+def _demo_documents(settings: Settings) -> str:
+    """A demo project with a few documents, uploaded (and so ingested) on the first demo start only, and the
+    example workflows, imported on every start (a changed one becomes a new version)."""
     with session_scope(settings.database_url) as session:
         user = find_user_by_email(session, DEMO_EMAIL)
         assert user is not None
         tenant = Tenant(user.organization_id, Mode.test)
-        if find_project_by_name(session, tenant, DEMO_PROJECT) is not None:
-            return
-        project = create_project(session, tenant, DEMO_PROJECT, "Submittals and notes for the demo.")
-        for path in sorted(DEMO_DOCUMENTS.iterdir()):
-            with path.open("rb") as source:
-                accept_upload(
-                    session,
-                    settings.blob_store(),
-                    tenant,
-                    user_id=user.id,
-                    source=source,
-                    filename=path.name,
-                    project_id=project.id,
-                    metadata={"demo": True},
-                    max_attempts=settings.job_max_attempts,
-                )
+        project = find_project_by_name(session, tenant, DEMO_PROJECT)
+        if project is None:
+            project = create_project(session, tenant, DEMO_PROJECT, "Submittals and notes for the demo.")
+            metadata = json.loads((DEMO_DOCUMENTS / "metadata.json").read_text())
+            for path in sorted(DEMO_DOCUMENTS.iterdir()):
+                if path.name not in metadata:
+                    continue
+                with path.open("rb") as source:
+                    accept_upload(
+                        session,
+                        settings.blob_store(),
+                        tenant,
+                        user_id=user.id,
+                        source=source,
+                        filename=path.name,
+                        project_id=project.id,
+                        metadata={"demo": True, **metadata[path.name]},
+                        max_attempts=settings.job_max_attempts,
+                    )
+        project_id = project.id
+    imported = [
+        import_file(settings.database_url, tenant, path).workflow for path in sorted(DEMO_WORKFLOWS.glob("*.yaml"))
+    ]
+    today = date.today()
+    return "".join(
+        f"  Run {workflow.name!r} (the demo documents are dated the day of the first demo start):\n"
+        f"    vaultgate runs start {workflow_public_id(workflow.id)} --project {project_id} "
+        f"--input start_date={today - timedelta(days=7)} --input end_date={today} --wait\n"
+        for workflow in imported
+    )
 
 
 def _demo_key(database_url: str) -> str:
@@ -183,10 +206,11 @@ def serve(host: str | None, port: int | None, demo: bool, workers: int) -> None:
     port = port or settings.port
     if demo:
         key = _demo_key(settings.database_url)
-        _demo_documents(settings)
+        runs = _demo_documents(settings)
         click.echo(
             f"\n  Demo API key (test mode): {key}\n"
             f"  curl -H 'Authorization: Bearer {key}' http://{host}:{port}/api/v2/meta/whoami\n"
+            f"{runs}"
             f"  Docs: http://{host}:{port}/docs\n",
             err=True,
         )

@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from jobs.runtime import JobKind
 from vault.ingest import INGEST_DOCUMENT
+from workflows.runner import WORKFLOW_RUN
 
-KINDS: dict[str, JobKind] = {kind.name: kind for kind in (INGEST_DOCUMENT,)}
+KINDS: dict[str, JobKind] = {kind.name: kind for kind in (INGEST_DOCUMENT, WORKFLOW_RUN)}

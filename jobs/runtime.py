@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from gateway.settings import Settings
 from storage import jobs
 from storage.database import session_scope
-from storage.jobs import Claim, LeaseLost
+from storage.jobs import CANCELLED_CODE, CANCELLED_MESSAGE, Claim, LeaseLost
 from storage.models import JobStatus
 
 
@@ -28,7 +28,13 @@ class JobFailed(Exception):
 
 
 class JobCancelled(Exception):
-    """A cancel was requested; raised at the job's next checkpoint."""
+    """The job stops here as `cancelled`: a cancel was requested (raised at its next checkpoint), or a limit such
+    as a run's timeout was reached (`code` and `message` say which)."""
+
+    def __init__(self, code: str = CANCELLED_CODE, message: str = CANCELLED_MESSAGE) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
 
 
 # Hooks run in the same transaction as the job's own state change, so the two never disagree.
@@ -61,14 +67,18 @@ class JobContext:
     def session(self) -> AbstractContextManager[Session]:
         return session_scope(self.settings.database_url)
 
-    def checkpoint(self, progress: int, stage: str) -> None:
-        """Record progress; raise JobCancelled if a cancel was requested, LeaseLost if the job was taken over."""
+    def checkpoint(self, progress: int, stage: str, apply: Callable[[Session], None] | None = None) -> None:
+        """Record progress, and `apply` in the same transaction while the lease holds (e.g. a finished step's
+        result); raise JobCancelled if a cancel was requested, LeaseLost if the job was taken over."""
         if self._lease_lost.is_set():
             raise LeaseLost(f"job {self.claim.id} lost its lease")
         with self.session() as session:
             cancel = jobs.checkpoint(session, self.claim, progress, stage)
-            if self.kind.on_progress is not None and not cancel:
-                self.kind.on_progress(session, self.payload, progress, stage)
+            if not cancel:
+                if apply is not None:
+                    apply(session)
+                if self.kind.on_progress is not None:
+                    self.kind.on_progress(session, self.payload, progress, stage)
         if cancel:
             raise JobCancelled()
 

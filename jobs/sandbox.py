@@ -15,10 +15,10 @@ from typing import Any, TypeVar
 
 Result = TypeVar("Result")
 
-# The fork server starts once per process with the main module and the parsers already imported, so a
+# The fork server starts once per process with the main module, the parsers and Jinja already imported, so a
 # child only forks: without "__main__" each child would import the whole main module again (~200 ms).
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["__main__", "vault.extract"])
+_CONTEXT.set_forkserver_preload(["__main__", "vault.extract", "workflows.expressions"])
 
 
 class LimitExceeded(Exception):

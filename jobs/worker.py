@@ -130,7 +130,7 @@ class WorkerPool:
             for job in jobs.expired_beyond_retry(session):
                 outcome: tuple[JobStatus, str | None, str | None]
                 if job.cancel_requested_at is not None:
-                    outcome = (JobStatus.cancelled, None, None)
+                    outcome = (JobStatus.cancelled, jobs.CANCELLED_CODE, jobs.CANCELLED_MESSAGE)
                 else:
                     outcome = (
                         JobStatus.failed,
@@ -155,8 +155,8 @@ class WorkerPool:
             try:
                 try:
                     kind.run(JobContext(claim, kind, self.settings, heartbeat.lost))
-                except JobCancelled:
-                    self._end(claim, kind, JobStatus.cancelled, None, None)
+                except JobCancelled as cancelled:
+                    self._end(claim, kind, JobStatus.cancelled, cancelled.code, cancelled.message)
                 except JobFailed as failure:
                     self._end(claim, kind, JobStatus.failed, failure.code, failure.message)
                 except LeaseLost:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -10,6 +12,8 @@ from storage.accounts import create_organization, create_user, find_user_by_emai
 from storage.models import ApiKey, Mode, Role, Tier, utcnow
 
 DEMO_EMAIL = "demo@example.com"
+# `serve --demo` writes the demo key here, for the demo's user and the `vaultgate runs` commands.
+DEMO_KEY_FILE = Path("var") / "demo-key"
 DEMO_KEY_NAME = "Demo key"
 
 

@@ -199,3 +199,56 @@ def require_visible(session: Session, tenant: Tenant, document_ids: list[uuid.UU
     for document_id in document_ids:
         if document_id not in visible:
             raise NotFoundError(Document.kind, document_id)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which documents a workflow step works on."""
+
+    project_id: uuid.UUID | None = None
+    created_from: datetime | None = None
+    created_until: datetime | None = None
+    metadata: dict[str, str | int | float | bool] | None = None
+    status: DocumentStatus | None = None
+
+
+def _metadata_equals(key: str, value: str | int | float | bool) -> Any:
+    # JSON path comparisons SQLAlchemy renders for both SQLite (json_extract) and PostgreSQL (->>).
+    field = Document.user_metadata[key]
+    if isinstance(value, bool):
+        return field.as_boolean() == value
+    if isinstance(value, int):
+        return field.as_integer() == value
+    if isinstance(value, float):
+        return field.as_float() == value
+    return field.as_string() == value
+
+
+def select_documents(session: Session, tenant: Tenant, selection: Selection, limit: int) -> list[Document]:
+    """The tenant's documents matching `selection`, oldest first (the order people review them in)."""
+    if selection.project_id is not None:
+        tenant.get(session, Project, selection.project_id)
+    statement = tenant.select(Document)
+    if selection.project_id is not None:
+        statement = statement.where(Document.project_id == selection.project_id)
+    if selection.created_from is not None:
+        statement = statement.where(Document.created_at >= selection.created_from)
+    if selection.created_until is not None:
+        statement = statement.where(Document.created_at < selection.created_until)
+    if selection.status is not None:
+        statement = statement.where(Document.status == selection.status)
+    for key, value in (selection.metadata or {}).items():
+        statement = statement.where(_metadata_equals(key, value))
+    return list(session.scalars(statement.order_by(Document.created_at, Document.id).limit(limit)))
+
+
+def get_many_ready(session: Session, tenant: Tenant, document_ids: list[uuid.UUID]) -> list[Document]:
+    """The tenant's documents, in the order asked; NotFoundError or ConflictError (not ready) for the first that fails."""
+    found = {d.id: d for d in session.scalars(tenant.select(Document).where(Document.id.in_(document_ids)))}
+    for document_id in document_ids:
+        document = found.get(document_id)
+        if document is None:
+            raise NotFoundError(Document.kind, document_id)
+        if document.status is not DocumentStatus.ready:
+            raise ConflictError(f"document {document_id} is {document.status.value}; its text is there once ready")
+    return [found[document_id] for document_id in document_ids]

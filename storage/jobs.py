@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, case, or_, select, text, update
+from sqlalchemy import Row, and_, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from storage.models import Job, JobStatus, utcnow
@@ -23,6 +23,8 @@ from storage.tenancy import Tenant
 
 NOTIFY_CHANNEL = "vaultgate_jobs"
 FINAL = (JobStatus.completed, JobStatus.failed, JobStatus.cancelled)
+CANCELLED_CODE = "cancelled"
+CANCELLED_MESSAGE = "Cancelled at the caller's request."
 
 
 class LeaseLost(Exception):
@@ -40,6 +42,8 @@ class Claim:
     attempt: int
     max_attempts: int
     owner: str
+    # When the job first started running (earlier than this claim if it was taken over).
+    started_at: datetime
 
 
 def enqueue(session: Session, tenant: Tenant, kind: str, payload: dict[str, Any], max_attempts: int) -> Job:
@@ -93,15 +97,25 @@ def claim(session: Session, owner: str, lease: timedelta, kinds: list[str]) -> C
             attempts=Job.attempts + 1,
             lease_owner=owner,
             lease_expires_at=now + lease,
-            started_at=now,
+            # The first start: a job taken over after a crash did not start again.
+            started_at=func.coalesce(Job.started_at, now),
         )
-        .returning(Job.id, Job.job_kind, Job.organization_id, Job.mode, Job.payload, Job.attempts, Job.max_attempts)
+        .returning(
+            Job.id,
+            Job.job_kind,
+            Job.organization_id,
+            Job.mode,
+            Job.payload,
+            Job.attempts,
+            Job.max_attempts,
+            Job.started_at,
+        )
         .execution_options(synchronize_session=False)
     ).first()
     if claimed is None:
         return None
-    job_id, kind, organization_id, mode, payload, attempts, max_attempts = claimed
-    return Claim(job_id, kind, Tenant(organization_id, mode), dict(payload), attempts, max_attempts, owner)
+    job_id, kind, organization_id, mode, payload, attempts, max_attempts, started_at = claimed
+    return Claim(job_id, kind, Tenant(organization_id, mode), dict(payload), attempts, max_attempts, owner, started_at)
 
 
 def expired_beyond_retry(session: Session) -> list[Job]:
@@ -219,5 +233,7 @@ def request_cancel(session: Session, job: Job) -> None:
         job.status = JobStatus.cancelled
         job.finished_at = utcnow()
         job.stage = "Cancelled"
+        job.error_code = CANCELLED_CODE
+        job.error_message = CANCELLED_MESSAGE
     elif job.status is JobStatus.running and job.cancel_requested_at is None:
         job.cancel_requested_at = utcnow()

@@ -98,6 +98,8 @@ class TenantMixin:
 
     # Names the object in errors ("No api_key with id ...").
     kind: ClassVar[str]
+    # Public ids of some kinds carry a prefix (`wf_…`, `run_…`), in errors too.
+    id_prefix: ClassVar[str] = ""
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
@@ -245,3 +247,70 @@ class Job(TenantMixin, Base):
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Workflow(TenantMixin, Base):
+    """A named automation; what it does is its latest `WorkflowVersion`. Imported, never edited over the API."""
+
+    __tablename__ = "workflows"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "mode", "name"),
+        Index("ix_workflows_tenant_created", "organization_id", "mode", "created_at", "id"),
+    )
+    kind = "workflow"
+    id_prefix = "wf_"
+
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(String(2000))
+    enabled: Mapped[bool] = mapped_column()
+    trigger_type: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WorkflowVersion(Base):
+    """One imported definition of a workflow, kept as long as runs may name it."""
+
+    __tablename__ = "workflow_versions"
+
+    workflow_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflows.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(primary_key=True)
+    # The definition as validated (JSON), and the YAML exactly as imported, comments included, for export.
+    definition: Mapped[dict[str, Any]] = mapped_column()
+    source: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WorkflowRun(TenantMixin, Base):
+    """One run of one version of a workflow; its state is its job's."""
+
+    __tablename__ = "workflow_runs"
+    __table_args__ = (Index("ix_workflow_runs_tenant_created", "organization_id", "mode", "created_at", "id"),)
+    kind = "workflow_run"
+    id_prefix = "run_"
+
+    workflow_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflows.id"), index=True)
+    workflow_version: Mapped[int] = mapped_column()
+    project_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("projects.id"))
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    inputs: Mapped[dict[str, Any]] = mapped_column()
+    outputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    timeout_seconds: Mapped[int] = mapped_column()
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"))
+
+    job: Mapped[Job] = relationship(lazy="joined")
+
+
+class WorkflowRunStep(Base):
+    """A finished step of a run, with its result: a run taken over after a crash resumes after the last one."""
+
+    __tablename__ = "workflow_run_steps"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflow_runs.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    step_id: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict[str, Any]] = mapped_column()
+    # Which attempt of the run's job produced it: a resumed run's earlier steps keep their first attempt.
+    attempt: Mapped[int] = mapped_column()
+    finished_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -33,5 +33,5 @@ class Tenant:
     def get(self, session: Session, model: type[TenantModel], object_id: uuid.UUID) -> TenantModel:
         found = session.scalar(self.select(model).where(model.id == object_id))
         if found is None:
-            raise NotFoundError(model.kind, object_id)
+            raise NotFoundError(model.kind, f"{model.id_prefix}{object_id}")
         return found

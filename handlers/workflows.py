@@ -1,0 +1,156 @@
+"""workflows: list and read imported workflows; start, watch, list and cancel their runs."""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from typing import Any
+
+from gateway.auth import current_principal, current_settings, database_session
+from gateway.contract import load_contract
+from gateway.cursors import Pager
+from gateway.problems import FieldError, Problem
+from storage import documents, workflows
+from storage.models import JobStatus, Workflow, WorkflowRun
+from storage.secrets import instance_secret
+from workflows.definition import Definition
+from workflows.ids import parse_run_id, parse_workflow_id, run_public_id, workflow_public_id
+from workflows.inputs import resolve
+
+
+def _workflow_view(workflow: Workflow) -> dict[str, Any]:
+    return {
+        "id": workflow_public_id(workflow.id),
+        "name": workflow.name,
+        "description": workflow.description,
+        "enabled": workflow.enabled,
+        "trigger_type": workflow.trigger_type,
+        "created_at": workflow.created_at,
+        "updated_at": workflow.updated_at,
+    }
+
+
+def _detail_view(workflow: Workflow, definition: Definition) -> dict[str, Any]:
+    return {
+        **_workflow_view(workflow),
+        "version": workflow.version,
+        "requires_project": definition.requires_project,
+        "timeout_seconds": definition.timeout_seconds,
+        "inputs": [vars(spec) for spec in definition.inputs],
+        "steps": [{"id": step.id, "name": step.name, "action": step.action} for step in definition.steps],
+    }
+
+
+def _run_view(run: WorkflowRun) -> dict[str, Any]:
+    job = run.job
+    finished = job.status in (JobStatus.completed, JobStatus.failed, JobStatus.cancelled)
+    failed = job.status in (JobStatus.failed, JobStatus.cancelled)
+    return {
+        "run_id": run_public_id(run.id),
+        "workflow_id": workflow_public_id(run.workflow_id),
+        "workflow_version": run.workflow_version,
+        "project_id": run.project_id,
+        "status": job.status.value,
+        "progress": job.progress,
+        "stage": job.stage,
+        "inputs": run.inputs,
+        "outputs": run.outputs if job.status is JobStatus.completed else None,
+        # A retry's note on the failed attempt is for operators; callers see errors once the run ends.
+        "error_code": job.error_code if failed else None,
+        "error_message": job.error_message if failed else None,
+        "started_at": job.started_at,
+        "completed_at": job.finished_at if finished else None,
+        "created_at": run.created_at,
+    }
+
+
+def list(*, limit: int, cursor: str | None = None) -> dict[str, Any]:
+    """List workflows, newest first."""
+    tenant = current_principal().tenant
+    with database_session() as session:
+        pager = Pager(instance_secret(session, "cursor"), tenant, "workflows.list", {})
+        return pager.envelope(workflows.list_workflows(session, tenant, limit, pager.position(cursor)), _workflow_view)
+
+
+def get(*, workflow_id: str) -> dict[str, Any]:
+    """One workflow's current version, with its declared inputs and steps."""
+    with database_session() as session:
+        workflow = current_principal().tenant.get(session, Workflow, parse_workflow_id(workflow_id))
+        version = workflows.get_version(session, workflow.id, workflow.version)
+        return _detail_view(workflow, Definition.from_document(version.definition))
+
+
+def _invalid_run(errors: builtins.list[FieldError]) -> Problem:
+    fields = ", ".join(error.pointer or "" for error in errors)
+    return Problem(
+        "validation_error", f"The run request has {len(errors)} invalid field(s): {fields}.", 422, errors=errors
+    )
+
+
+def run(*, workflow_id: str, body: dict[str, Any] | None = None) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Start a run of the workflow's current version; 202 with the pending run."""
+    principal = current_principal()
+    body = body or {}
+    project_id = uuid.UUID(body["project_id"]) if body.get("project_id") else None
+    with database_session() as session:
+        workflow = principal.tenant.get(session, Workflow, parse_workflow_id(workflow_id))
+        definition = Definition.from_document(workflows.get_version(session, workflow.id, workflow.version).definition)
+        values, input_errors = resolve(definition.inputs, body.get("inputs") or {})
+        errors = [FieldError(error.detail, pointer=error.pointer) for error in input_errors]
+        if definition.requires_project and project_id is None:
+            errors.append(FieldError("is required: this workflow works in a project", pointer="/project_id"))
+        if errors:
+            raise _invalid_run(errors)
+        document_ids = [
+            uuid.UUID(v)
+            for spec in definition.inputs
+            if spec.type == "document_ids"
+            for v in values.get(spec.name) or []
+        ]
+        if document_ids:
+            documents.require_visible(session, principal.tenant, document_ids)
+        started = workflows.start_run(
+            session,
+            principal.tenant,
+            workflow,
+            definition.timeout_seconds,
+            workflows.NewRun(
+                user_id=principal.user_id,
+                inputs=values,
+                project_id=project_id,
+                max_attempts=current_settings().job_max_attempts,
+            ),
+        )
+        public_id = run_public_id(started.id)
+        location = load_contract().url_for("workflows.get_run_status", run_id=public_id)
+        view = {"run_id": public_id, "workflow_id": workflow_id, "status": "pending", "started_at": None}
+        return view, 202, {"Location": location}
+
+
+def get_run_status(*, run_id: str) -> dict[str, Any]:
+    """A run's state, progress, stage, outputs and error."""
+    with database_session() as session:
+        return _run_view(current_principal().tenant.get(session, WorkflowRun, parse_run_id(run_id)))
+
+
+def list_runs(
+    *, limit: int, cursor: str | None = None, workflow_id: str | None = None, status: str | None = None
+) -> dict[str, Any]:
+    """List runs, newest first, filtered."""
+    tenant = current_principal().tenant
+    filters = workflows.RunFilters(
+        workflow_id=parse_workflow_id(workflow_id) if workflow_id else None,
+        status=JobStatus(status) if status else None,
+    )
+    with database_session() as session:
+        pager = Pager(instance_secret(session, "cursor"), tenant, "workflows.list_runs", vars(filters))
+        return pager.envelope(workflows.list_runs(session, tenant, filters, limit, pager.position(cursor)), _run_view)
+
+
+def cancel_run(*, run_id: str) -> dict[str, Any]:
+    """Cancel a pending run now, a running one before its next step."""
+    with database_session() as session:
+        found = current_principal().tenant.get(session, WorkflowRun, parse_run_id(run_id))
+        workflows.cancel_run(session, found)
+        session.flush()
+        return _run_view(found)

@@ -1,0 +1,245 @@
+"""The built-in actions a workflow step can use. Each reads the vault through its run's scope only.
+
+An action takes its step's evaluated `with` (checked against the action's
+schema in `definition.schema.json`) and returns a JSON result, kept as the
+step's result and visible to later steps as `steps.<id>`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import Any
+
+import jsonschema
+import regex
+from sqlalchemy.orm import Session
+
+from storage import documents
+from storage.errors import ConflictError, NotFoundError
+from storage.models import Document, DocumentStatus
+from storage.search import search as search_chunks
+from storage.tenancy import Tenant
+from vault import summarize as summaries
+from workflows.definition import SCHEMA_PATH
+
+# A user's pattern runs against a whole document: bounded, so a catastrophic one fails the step, not the worker.
+PATTERN_TIMEOUT_SECONDS = 2.0
+
+
+class ActionFailed(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a run may see: its tenant's vault, by default its project."""
+
+    tenant: Tenant
+    project_id: uuid.UUID | None
+    session: Callable[[], AbstractContextManager[Session]]
+
+
+@cache
+def _argument_validator(action: str) -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text())
+    return jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$ref": f"#/$defs/{action}"})
+
+
+def check_arguments(action: str, arguments: dict[str, Any]) -> list[str]:
+    """Why the evaluated arguments do not fit the action, one line per problem (`with/<name>: …`)."""
+    errors = sorted(_argument_validator(action).iter_errors(arguments), key=lambda e: list(map(str, e.path)))
+    return [f"with/{'/'.join(map(str, error.path))}: {error.message}".replace("with/: ", "with: ") for error in errors]
+
+
+def _document_view(document: Document) -> dict[str, Any]:
+    return {
+        "id": str(document.id),
+        "title": document.title,
+        "filename": document.filename,
+        "content_type": document.content_type,
+        "status": document.status.value,
+        "metadata": document.user_metadata,
+        "created_at": document.created_at.isoformat(),
+    }
+
+
+def _instant(text: str, end_of_day: bool) -> datetime:
+    if len(text) == 10:
+        day = date.fromisoformat(text)
+        return datetime.combine(day + timedelta(days=1) if end_of_day else day, time(), UTC)
+    moment = datetime.fromisoformat(text.replace("z", "Z"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _project(scope: Scope, arguments: dict[str, Any]) -> uuid.UUID | None:
+    given = arguments.get("project_id")
+    return uuid.UUID(given) if given else scope.project_id
+
+
+def _ready_documents(scope: Scope, arguments: dict[str, Any]) -> list[Document]:
+    ids = [uuid.UUID(item["id"] if isinstance(item, dict) else item) for item in arguments["documents"]]
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    with scope.session() as session:
+        try:
+            found = documents.get_many_ready(session, scope.tenant, ids)
+        except NotFoundError as exc:
+            raise ActionFailed("document_not_found", f"{exc}.") from None
+        except ConflictError as exc:
+            raise ActionFailed("document_not_ready", f"{str(exc).capitalize()}.") from None
+        return found
+
+
+def select_documents(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
+    try:
+        created_from = _instant(arguments["created_from"], False) if "created_from" in arguments else None
+        created_until = _instant(arguments["created_to"], True) if "created_to" in arguments else None
+    except ValueError as exc:
+        raise ActionFailed("invalid_arguments", f"with/created_from or created_to is not a date: {exc}") from None
+    if created_until is not None and len(arguments["created_to"]) > 10:
+        created_until += timedelta(microseconds=1)  # an instant bound is inclusive too
+    selection = documents.Selection(
+        project_id=_project(scope, arguments),
+        created_from=created_from,
+        created_until=created_until,
+        metadata=arguments.get("metadata"),
+        status=DocumentStatus(arguments.get("status", "ready")),
+    )
+    with scope.session() as session:
+        try:
+            found = documents.select_documents(session, scope.tenant, selection, arguments.get("limit", 200))
+        except NotFoundError as exc:
+            raise ActionFailed("project_not_found", f"{exc}.") from None
+        views = [_document_view(document) for document in found]
+    return {"documents": views, "count": len(views)}
+
+
+def search(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
+    document_ids = None
+    if "documents" in arguments:
+        document_ids = [uuid.UUID(d["id"] if isinstance(d, dict) else d) for d in arguments["documents"]]
+    with scope.session() as session:
+        try:
+            hits = search_chunks(
+                session,
+                scope.tenant,
+                arguments["query"],
+                limit=arguments.get("limit", 10),
+                project_id=_project(scope, arguments),
+                document_ids=document_ids or None,
+            )
+        except NotFoundError as exc:
+            raise ActionFailed("not_found", f"{exc}.") from None
+    return {
+        "hits": [
+            {
+                "document_id": str(hit.document_id),
+                "title": hit.title,
+                "snippet": hit.snippet,
+                "score": hit.score,
+                "location": {"type": hit.location_type, "number": hit.location_number},
+            }
+            for hit in hits
+        ],
+        "count": len(hits),
+    }
+
+
+def _search(pattern: regex.Pattern[str], text: str, description: str) -> regex.Match[str] | None:
+    try:
+        return pattern.search(text, timeout=PATTERN_TIMEOUT_SECONDS)
+    except TimeoutError:
+        raise ActionFailed(
+            "pattern_timeout", f"The pattern for {description} took over {PATTERN_TIMEOUT_SECONDS:g} s on one document."
+        ) from None
+
+
+def _compile(pattern: str, flags: int, description: str) -> regex.Pattern[str]:
+    try:
+        return regex.compile(pattern, flags)
+    except regex.error as exc:
+        raise ActionFailed("invalid_arguments", f"The pattern for {description} is not valid: {exc}.") from None
+
+
+def extract_fields(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
+    flags = regex.IGNORECASE if arguments.get("ignore_case", True) else 0
+    patterns = {name: _compile(p, flags, f"field '{name}'") for name, p in arguments["fields"].items()}
+    items = []
+    for document in _ready_documents(scope, arguments):
+        fields: dict[str, str | None] = {}
+        for name, pattern in patterns.items():
+            match = _search(pattern, document.text or "", f"field '{name}'")
+            value = None if match is None else (match.group(1) if pattern.groups else match.group(0))
+            fields[name] = " ".join(value.split()) if value is not None else None
+        items.append({"document_id": str(document.id), "title": document.title, "fields": fields})
+    return {"items": items, "count": len(items)}
+
+
+def _phrase(phrase: str) -> regex.Pattern[str]:
+    # Whole words, any case, any run of whitespace between words (text extraction breaks lines anywhere).
+    words = [regex.escape(word) for word in phrase.split()]
+    return regex.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", regex.IGNORECASE)
+
+
+def check_rules(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
+    required = [(p, _phrase(p)) for p in arguments.get("required_phrases", [])]
+    forbidden = [(p, _phrase(p)) for p in arguments.get("forbidden_phrases", [])]
+    required_patterns = [
+        (r["description"], _compile(r["pattern"], 0, r["description"])) for r in arguments.get("required_patterns", [])
+    ]
+    forbidden_patterns = [
+        (r["description"], _compile(r["pattern"], 0, r["description"])) for r in arguments.get("forbidden_patterns", [])
+    ]
+    rule_count = len(required) + len(forbidden) + len(required_patterns) + len(forbidden_patterns)
+    items = []
+    for document in _ready_documents(scope, arguments):
+        text = document.text or ""
+        reasons = [f'missing required phrase "{p}"' for p, pattern in required if not _search(pattern, text, p)]
+        reasons += [f'contains forbidden phrase "{p}"' for p, pattern in forbidden if _search(pattern, text, p)]
+        reasons += [f"missing {d}" for d, pattern in required_patterns if not _search(pattern, text, d)]
+        reasons += [f"contains {d}" for d, pattern in forbidden_patterns if _search(pattern, text, d)]
+        if reasons:
+            status, reason = "non-compliant", "; ".join(reasons).capitalize() + "."
+        else:
+            status, reason = "compliant", f"Meets all {rule_count} rules."
+        items.append({"document_id": str(document.id), "status": status, "reason": reason})
+    flagged = sum(1 for item in items if item["status"] == "non-compliant")
+    return {"items": items, "reviewed": len(items), "flagged": flagged, "compliant": len(items) - flagged}
+
+
+def summarize(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
+    count = arguments.get("sentences", 3)
+    items = []
+    candidates: list[summaries.Sentence] = []
+    for document in _ready_documents(scope, arguments):
+        scored = summaries.scored(document.text or "")
+        items.append(
+            {
+                "document_id": str(document.id),
+                "title": document.title,
+                "summary": " ".join(s.text for s in summaries.best(scored, count)),
+            }
+        )
+        # Across documents, positions keep each document's sentences together, in the order given.
+        offset = len(candidates)
+        candidates += [summaries.Sentence(s.text, offset + s.position, s.score) for s in scored]
+    return {"summary": " ".join(s.text for s in summaries.best(candidates, count)), "items": items}
+
+
+ACTIONS: dict[str, Callable[[Scope, dict[str, Any]], dict[str, Any]]] = {
+    "select_documents": select_documents,
+    "search": search,
+    "extract_fields": extract_fields,
+    "check_rules": check_rules,
+    "summarize": summarize,
+}
