@@ -37,7 +37,7 @@ from tests import samples
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
-ALL_SCOPES = ["meta:read", "keys:admin", "vault:read", "vault:write"]
+ALL_SCOPES = ["meta:read", "keys:admin", "vault:read", "vault:write", "workflows:read", "workflows:write"]
 
 
 def wait_for(predicate: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.05) -> T:

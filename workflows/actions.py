@@ -96,7 +96,7 @@ def _ready_documents(scope: Scope, arguments: dict[str, Any]) -> list[Document]:
         except NotFoundError as exc:
             raise ActionFailed("document_not_found", f"{exc}.") from None
         except ConflictError as exc:
-            raise ActionFailed("document_not_ready", f"{str(exc).capitalize()}.") from None
+            raise ActionFailed("document_not_ready", f"The {exc}.") from None
         return found
 
 
@@ -209,7 +209,8 @@ def check_rules(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
         reasons += [f"missing {d}" for d, pattern in required_patterns if not _search(pattern, text, d)]
         reasons += [f"contains {d}" for d, pattern in forbidden_patterns if _search(pattern, text, d)]
         if reasons:
-            status, reason = "non-compliant", "; ".join(reasons).capitalize() + "."
+            joined = "; ".join(reasons)
+            status, reason = "non-compliant", joined[0].upper() + joined[1:] + "."
         else:
             status, reason = "compliant", f"Meets all {rule_count} rules."
         items.append({"document_id": str(document.id), "status": status, "reason": reason})

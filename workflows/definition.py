@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -17,6 +18,8 @@ from workflows import expressions
 from workflows.inputs import Input, check_value
 
 SCHEMA_PATH = Path(__file__).with_name("definition.schema.json")
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_BOOL = "tag:yaml.org,2002:bool"
 DEFAULT_TIMEOUT_SECONDS = 900
 
 
@@ -82,13 +85,15 @@ def digest(document: dict[str, Any]) -> str:
 
 
 class _Loader(yaml.SafeLoader):
-    """Safe YAML in which dates stay strings: a definition is JSON data, and `2026-04-01` a date input's text."""
+    """Safe YAML read as YAML 1.2 reads it: dates stay strings (a definition is JSON data, and `2026-04-01` a date
+    input's text), and only true/false are booleans (`name: Off` is a name, not False)."""
 
 
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, pattern) for tag, pattern in resolvers if tag not in (_TIMESTAMP, _BOOL)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 @cache
