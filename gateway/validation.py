@@ -178,6 +178,12 @@ class JSONBodyValidator(_StreamedBodyMixin, DefaultsJSONRequestBodyValidator):
     spec's `default`s filled in, so handlers never restate them."""
 
     def _insert_body(self, receive: Receive, *, body: Any, scope: Scope) -> tuple[Receive, Scope]:
+        if body is None:
+            # An absent optional body: connexion would hand on the channel it has already read, and the
+            # handler would wait for a body that never comes. Replay the empty one.
+            empty: Message = {"type": "http.request", "body": b"", "more_body": False}
+            replay: Receive = self._insert_messages(receive, messages=[empty])
+            return replay, scope
         receive, scope = super()._insert_body(receive, body=body, scope=scope)
         # An absent optional body becomes the schema's default: say it is JSON, or the
         # handler would be handed the raw bytes.

@@ -21,6 +21,7 @@ from typing import TypeVar
 import httpx
 import pytest
 import sqlalchemy
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from gateway.app import create_app
@@ -31,9 +32,24 @@ from storage.accounts import create_organization, create_user
 from storage.blobs import LocalBlobStore, new_blob_key
 from storage.database import dispose_engine, session_scope
 from storage.migrate import upgrade_to_head
-from storage.models import Document, InstanceSecret, Mode, Project, Role, Tier
+from storage.models import (
+    Document,
+    InstanceSecret,
+    JobStatus,
+    Mode,
+    Project,
+    Role,
+    Tier,
+    Workflow,
+    WorkflowRun,
+    WorkflowVersion,
+    utcnow,
+)
 from storage.tenancy import Tenant
+from storage.workflows import NewRun, start_run
 from tests import samples
+from workflows.definition import digest, parse
+from workflows.ids import parse_run_id, parse_workflow_id
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
@@ -266,6 +282,41 @@ def seed_spec_examples(database_url: str, blob_dir: Path, caller: Caller) -> Non
             document.size_bytes = len(content)
             segments = [documents.TextSegment("paragraph", 1, "The anchors comply with ASTM A123.")]
             documents.store_extraction(session, uuid.UUID(value["id"]), title=None, page_count=1, segments=segments)
+        seed_example_workflow(session, tenant, caller)
+
+
+def seed_example_workflow(session: Session, tenant: Tenant, caller: Caller) -> None:
+    """The workflow and the (completed) run the spec's examples name."""
+    source = (ROOT / "examples" / "workflows" / "weekly-submittal-review.yaml").read_text()
+    definition = parse(source)
+    run_example = load_contract().document["components"]["examples"]["completed_run"]["value"]
+    workflow = Workflow(
+        id=parse_workflow_id(run_example["workflow_id"]),
+        organization_id=tenant.organization_id,
+        mode=tenant.mode,
+        name=definition["name"],
+        description=definition["description"],
+        enabled=True,
+        trigger_type="manual",
+        version=1,
+    )
+    session.add(workflow)
+    session.add(
+        WorkflowVersion(
+            workflow_id=workflow.id, version=1, definition=definition, source=source, digest=digest(definition)
+        )
+    )
+    session.flush()
+    new_run = NewRun(caller.user_id, run_example["inputs"], uuid.UUID(run_example["project_id"]), max_attempts=1)
+    run = start_run(session, tenant, workflow, 600, new_run)
+    run.job.status = JobStatus.completed
+    run.job.progress, run.job.stage = 100, "done"
+    run.job.started_at = run.job.finished_at = utcnow()
+    run.outputs = run_example["outputs"]
+    session.flush()
+    session.execute(
+        sqlalchemy.update(WorkflowRun).where(WorkflowRun.id == run.id).values(id=parse_run_id(run_example["run_id"]))
+    )
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Real processes: a standalone `vaultgate worker` killed with SIGKILL mid-ingestion loses nothing."""
+"""Real processes: a standalone `vaultgate worker` killed with SIGKILL mid-job loses nothing."""
 
 from __future__ import annotations
 
@@ -11,11 +11,16 @@ import uuid
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
 
 from storage.database import session_scope
-from storage.models import Document, Job, JobStatus
+from storage.models import Document, Job, JobStatus, Mode, Workflow, WorkflowRun, WorkflowRunStep
+from storage.tenancy import Tenant
+from storage.workflows import NewRun, start_run
 from tests import samples
 from tests.conftest import ROOT, Tenants, free_port, start_server, wait_for
+from tests.test_workflows import import_source, long_workflow
+from workflows.ids import parse_workflow_id
 
 
 def start_worker(database_url: str, directory: Path, name: str, lease_seconds: int = 2) -> subprocess.Popen[bytes]:
@@ -125,3 +130,49 @@ def test_a_worker_in_another_process_wakes_on_the_enqueue_not_its_idle_timer(
 
     # LISTEN/NOTIFY (PostgreSQL) or PRAGMA data_version (SQLite) woke it, well before its 5 s idle timer.
     assert waited < 2.5
+
+
+def test_a_workflow_run_whose_worker_is_killed_resumes_after_its_last_finished_step(
+    database_url: str, tmp_path: Path, tenants: Tenants
+) -> None:
+    caller = tenants.caller()
+    tenant = Tenant(caller.organization_id, Mode.test)
+    source = long_workflow("Resumable", 12, busy=True)
+    workflow_id = parse_workflow_id(import_source(database_url, caller, source))
+    with session_scope(database_url) as session:
+        workflow = session.get_one(Workflow, workflow_id)
+        run_id = start_run(session, tenant, workflow, 900, NewRun(caller.user_id, {}, None, max_attempts=3)).id
+
+    def finished_steps() -> dict[int, tuple[int, object]]:
+        with session_scope(database_url) as session:
+            steps = session.scalars(select(WorkflowRunStep).where(WorkflowRunStep.run_id == run_id))
+            return {step.position: (step.attempt, step.finished_at) for step in steps}
+
+    victim = start_worker(database_url, tmp_path, "victim")
+    rescuer: subprocess.Popen[bytes] | None = None
+    try:
+        wait_for(lambda: len(finished_steps()) >= 3, timeout=60, interval=0.02)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
+        before = finished_steps()
+        assert 3 <= len(before) < 12  # killed mid-run
+        rescuer = start_worker(database_url, tmp_path, "rescuer")
+
+        def completed() -> WorkflowRun | None:
+            with session_scope(database_url) as session:
+                run = session.get_one(WorkflowRun, run_id)
+                return run if run.job.status in (JobStatus.completed, JobStatus.failed) else None
+
+        run = wait_for(completed, timeout=120)
+    finally:
+        for process in (victim, rescuer):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+
+    assert (run.job.status, run.job.attempts, run.outputs) == (JobStatus.completed, 2, {"done": 12})
+    after = finished_steps()
+    # The steps finished before the kill were kept as they were, not run again; the rest ran on attempt 2.
+    assert {position: after[position] for position in before} == before
+    assert {attempt for position, (attempt, _) in after.items() if position not in before} == {2}
+    assert sorted(after) == list(range(12))

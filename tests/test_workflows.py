@@ -66,13 +66,11 @@ def demo_project(client: TestClient, caller: Caller) -> str:
         )
         assert response.status_code == 202, response.text
         uploaded.append(response.json()["id"])
-    for document_id in uploaded:
-        wait_for(
-            lambda d=document_id: (
-                client.get(f"/api/v2/vault/documents/{d}", headers=caller.headers).json()["status"] == "ready"
-            ),
-            timeout=60,
-        )
+    def all_ready() -> bool:
+        states = [client.get(f"/api/v2/vault/documents/{d}", headers=caller.headers).json()["status"] for d in uploaded]
+        return states == ["ready"] * len(uploaded)
+
+    wait_for(all_ready, timeout=60)
     return str(project["id"])
 
 
@@ -200,6 +198,13 @@ def test_unknown_foreign_and_disabled_workflows_cannot_run(
     assert client.get("/api/v2/workflows/runs", headers=stranger.headers).json()["data"] == []
     project_elsewhere = client.post("/api/v2/projects", json={"name": "Theirs"}, headers=stranger.headers).json()
     assert start(client, caller, mine, {"project_id": project_elsewhere["id"]}).status_code == 404
+
+
+def test_a_run_request_may_have_no_body_at_all(client: TestClient, caller: Caller, settings: Settings) -> None:
+    workflow_id = import_source(settings.database_url, caller, long_workflow("Bodiless", 1))
+    response = client.post(f"/api/v2/workflows/{workflow_id}/runs", headers=caller.headers)
+    assert response.status_code == 202, response.text
+    assert finished(client, caller, response.json()["run_id"])["outputs"] == {"done": 1}
 
 
 def test_the_same_idempotency_key_twice_starts_one_run(client: TestClient, caller: Caller, settings: Settings) -> None:
@@ -358,7 +363,7 @@ def vault(caller: Caller, settings: Settings) -> Scope:
 def put(scope: Scope, title: str, paragraphs: list[str], **options: Any) -> str:
     """A `ready` document with this text, created when `created` says (default now)."""
     with scope.session() as session:
-        user_id = session.scalar(select(User.id).where(User.organization_id == scope.tenant.organization_id))
+        user_id = session.scalars(select(User.id).where(User.organization_id == scope.tenant.organization_id)).one()
         document = documents.create_document(
             session,
             scope.tenant,
