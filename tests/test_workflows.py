@@ -66,6 +66,7 @@ def demo_project(client: TestClient, caller: Caller) -> str:
         )
         assert response.status_code == 202, response.text
         uploaded.append(response.json()["id"])
+
     def all_ready() -> bool:
         states = [client.get(f"/api/v2/vault/documents/{d}", headers=caller.headers).json()["status"] for d in uploaded]
         return states == ["ready"] * len(uploaded)
