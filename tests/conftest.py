@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -308,15 +309,23 @@ def seed_example_workflow(session: Session, tenant: Tenant, caller: Caller) -> N
     )
     session.flush()
     new_run = NewRun(caller.user_id, run_example["inputs"], uuid.UUID(run_example["project_id"]), max_attempts=1)
-    run = start_run(session, tenant, workflow, 600, new_run)
-    run.job.status = JobStatus.completed
-    run.job.progress, run.job.stage = 100, "done"
-    run.job.started_at = run.job.finished_at = utcnow()
-    run.outputs = run_example["outputs"]
+    completed = start_run(session, tenant, workflow, 600, new_run)
+    completed.job.status = JobStatus.completed
+    completed.job.progress, completed.job.stage = 100, "done"
+    completed.job.started_at = completed.job.finished_at = utcnow()
+    completed.outputs = run_example["outputs"]
+    # The run `workflows.cancel_run`'s example cancels: running, leased to a worker that never comes back.
+    running = start_run(session, tenant, workflow, 600, new_run)
+    running.job.status = JobStatus.running
+    running.job.progress, running.job.stage = 42, "Analysing submittals"
+    running.job.started_at = utcnow()
+    running.job.lease_owner, running.job.lease_expires_at = "contract-examples", utcnow() + timedelta(days=1)
     session.flush()
-    session.execute(
-        sqlalchemy.update(WorkflowRun).where(WorkflowRun.id == run.id).values(id=parse_run_id(run_example["run_id"]))
-    )
+    cancel_example = load_contract().document_operation("workflows.cancel_run")["parameters"][0]["example"]
+    for run, public_id in ((completed, run_example["run_id"]), (running, cancel_example)):
+        session.execute(
+            sqlalchemy.update(WorkflowRun).where(WorkflowRun.id == run.id).values(id=parse_run_id(public_id))
+        )
 
 
 @dataclass(frozen=True)
