@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
 from gateway.cli import main
+from gateway.contract import load_contract
 from gateway.settings import Settings
 from storage import documents
 from storage.blobs import new_blob_key
@@ -21,7 +22,7 @@ from storage.database import session_scope
 from storage.models import Document, Mode, User, WorkflowRunStep
 from storage.tenancy import Tenant
 from storage.workflows import import_definition
-from tests.conftest import ROOT, Caller, Tenants, wait_for
+from tests.conftest import ROOT, Caller, LiveServer, Tenants, wait_for
 from workflows.actions import ActionFailed, Scope, check_rules, extract_fields, search, select_documents, summarize
 from workflows.definition import digest, parse
 from workflows.ids import parse_run_id, workflow_public_id
@@ -467,3 +468,47 @@ def test_search_extract_check_and_summarize_read_the_documents_text(vault: Scope
     with pytest.raises(ActionFailed) as timeout:
         extract_fields(vault, {"documents": [put(vault, "long", ["a" * 50000 + "!"])], "fields": {"x": r"(a|aa)+$"}})
     assert timeout.value.code in ("pattern_timeout",)
+
+
+def test_runs_start_wait_and_status_drive_a_run_through_the_api(live_server: LiveServer) -> None:
+    runner = CliRunner()
+    base = ["runs", "--url", live_server.url, "--api-key", live_server.api_key]
+    examples = load_contract().document["components"]["examples"]["completed_run"]["value"]
+    started = runner.invoke(
+        main,
+        [
+            *base,
+            "start",
+            examples["workflow_id"],
+            "--project",
+            examples["project_id"],
+            "--input",
+            "start_date=2000-01-01",
+            "--input",
+            f"end_date={datetime.now(UTC).date()}",
+            "--wait",
+        ],
+    )
+    assert started.exit_code == 0, started.output
+    run_id, _, final = started.stdout.partition("\n")
+    run = json.loads(final)
+    assert run["run_id"] == run_id
+    assert run["status"] == "completed"
+    assert run["outputs"]["summary"].endswith("flagged for non-compliance.")
+    assert "completed 100% done" in started.stderr
+
+    waited = runner.invoke(main, [*base, "wait", run_id, "--interval", "2"])
+    assert (waited.exit_code, json.loads(waited.stdout)) == (0, run)
+    status = runner.invoke(main, [*base, "status", run_id])
+    assert json.loads(status.stdout) == run
+
+    impatient = runner.invoke(main, [*base, "wait", run_id, "--interval", "0.1"])
+    assert impatient.exit_code == 2
+    assert "0.1 is not in the range 2<=x<=5" in impatient.stderr
+    refused = runner.invoke(
+        main, [*base, "start", examples["workflow_id"], "--input", "start_date=soon", "--input", "end_date=2026-04-08"]
+    )
+    assert refused.exit_code == 1
+    assert "422 validation_error" in refused.stderr
+    assert "/inputs/start_date: must be a date written YYYY-MM-DD" in refused.stderr
+    assert "/project_id: is required" in refused.stderr

@@ -139,7 +139,9 @@ def _api_key(given: str | None) -> str:
 @click.pass_context
 def runs_group(context: click.Context, url: str, api_key: str | None) -> None:
     """Start and watch workflow runs through the API."""
-    context.obj = Api(url, _api_key(api_key))
+    api = Api(url, _api_key(api_key))
+    context.call_on_close(api.http.close)
+    context.obj = api
 
 
 def _typed(spec: dict[str, Any], text: str) -> Any:
