@@ -17,6 +17,7 @@ COPY handlers handlers
 COPY storage storage
 COPY jobs jobs
 COPY vault vault
+COPY workflows workflows
 COPY examples examples
 COPY openapi openapi
 COPY --from=scalar /build/gateway/static/scalar gateway/static/scalar

@@ -1,13 +1,13 @@
-"""`make bench` (or `python -m bench [whoami|guarantees|vault]`): every benchmark, each against its own baseline."""
+"""`make bench` (or `python -m bench [whoami|guarantees|vault|workflows]`): every benchmark, each against its own baseline."""
 
 from __future__ import annotations
 
 import sys
 
-from bench import guarantees, vault, whoami
+from bench import guarantees, vault, whoami, workflows
 from bench.harness import ensure_wrk
 
-BENCHMARKS = {"whoami": whoami.run, "guarantees": guarantees.run, "vault": vault.run}
+BENCHMARKS = {"whoami": whoami.run, "guarantees": guarantees.run, "vault": vault.run, "workflows": workflows.run}
 
 
 def main() -> None:

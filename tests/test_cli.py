@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -14,7 +15,7 @@ import httpx
 from tests.conftest import ROOT, free_port, wait_for
 
 
-def _serve_demo(workdir: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
+def _serve_demo(workdir: Path, port: int) -> tuple[subprocess.Popen[bytes], str, Path]:
     env = {**os.environ, "VAULTGATE_PORT": str(port), "PYTHONPATH": str(ROOT)}
     env.pop("VAULTGATE_DATABASE_URL", None)
     log = workdir / f"serve-{time.monotonic_ns()}.log"
@@ -30,7 +31,7 @@ def _serve_demo(workdir: Path, port: int) -> tuple[subprocess.Popen[bytes], str]
     while time.monotonic() < deadline:
         match = re.search(r"Demo API key \(test mode\): (vg_test_[0-9a-f]{48})", log.read_text())
         if match:
-            return process, match.group(1)
+            return process, match.group(1), log
         if process.poll() is not None:
             raise AssertionError(f"server exited without printing a demo key:\n{log.read_text()}")
         time.sleep(0.1)
@@ -51,7 +52,7 @@ def _whoami(port: int, key: str) -> httpx.Response:
 
 def test_serve_demo_prints_a_working_key_and_keeps_it_across_restarts(tmp_path: Path) -> None:
     port = free_port()
-    process, key = _serve_demo(tmp_path, port)
+    process, key, log = _serve_demo(tmp_path, port)
     try:
         response = _whoami(port, key)
         assert response.status_code == 200
@@ -69,6 +70,27 @@ def test_serve_demo_prints_a_working_key_and_keeps_it_across_restarts(tmp_path: 
         wait_for(demo_documents_ready, timeout=60)
         hits = httpx.get(f"{base}/vault/search", params={"q": "galvanized anchors"}, headers=headers).json()["data"]
         assert hits[0]["title"] == "Submittal 014: Curtain wall anchors"
+
+        # The banner's command runs the example workflow over the demo submittals.
+        command = re.search(
+            r"vaultgate runs start (wf_\S+) --project (\S+) --input (\S+) --input (\S+) --wait", log.read_text()
+        )
+        assert command is not None, log.read_text()
+        workflow_id, project_id, start, end = command.groups()
+        inputs = dict(pair.split("=") for pair in (start, end))
+        started = httpx.post(
+            f"{base}/workflows/{workflow_id}/runs", json={"inputs": inputs, "project_id": project_id}, headers=headers
+        )
+        assert started.status_code == 202, started.text
+
+        def finished() -> dict[str, object] | None:
+            run: dict[str, object] = httpx.get(
+                f"{base}/workflows/runs/{started.json()['run_id']}", headers=headers
+            ).json()
+            return run if run["status"] in ("completed", "failed", "cancelled") else None
+
+        outputs = wait_for(finished, timeout=60)["outputs"]
+        assert outputs["summary"] == "5 submittals reviewed, 2 flagged for non-compliance."  # type: ignore[index]
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -76,17 +98,22 @@ def test_serve_demo_prints_a_working_key_and_keeps_it_across_restarts(tmp_path: 
     assert (tmp_path / "var" / "vaultgate.db").exists()
     assert (tmp_path / "var" / "demo-key").stat().st_mode & 0o077 == 0
 
-    process, second_key = _serve_demo(tmp_path, port)
+    process, second_key, _log = _serve_demo(tmp_path, port)
     try:
         assert _whoami(port, second_key).status_code == 200
         listed = httpx.get(
             f"http://127.0.0.1:{port}/api/v2/vault/documents", headers={"Authorization": f"Bearer {key}"}, timeout=5
         )
+        workflows = httpx.get(
+            f"http://127.0.0.1:{port}/api/v2/workflows", headers={"Authorization": f"Bearer {key}"}, timeout=5
+        ).json()["data"]
     finally:
         process.terminate()
         process.wait(timeout=10)
     assert second_key == key
-    assert len(listed.json()["data"]) == 3  # the demo documents are not uploaded twice
+    demo = json.loads((ROOT / "examples" / "demo" / "metadata.json").read_text())
+    assert len(listed.json()["data"]) == len(demo) == 6  # the demo documents are not uploaded twice
+    assert [w["name"] for w in workflows] == ["Weekly submittal review"]  # imported again, unchanged
 
 
 def test_keys_create_prints_a_key_once_for_an_existing_user(tmp_path: Path) -> None:

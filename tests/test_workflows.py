@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from starlette.testclient import TestClient
 
 from gateway.cli import main
 from gateway.contract import load_contract
-from gateway.settings import Settings
+from gateway.settings import Settings, get_settings
 from storage import documents
 from storage.blobs import new_blob_key
 from storage.database import session_scope
@@ -221,37 +222,46 @@ def test_the_same_idempotency_key_twice_starts_one_run(client: TestClient, calle
     assert len(client.get("/api/v2/workflows/runs", headers=caller.headers).json()["data"]) == 1
 
 
+@pytest.fixture
+def cli_database(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The operator CLI, in this process, pointed at the test's database (its settings are read once per process)."""
+    monkeypatch.setenv("VAULTGATE_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("cli_database")
 def test_reimporting_a_changed_definition_makes_a_version_and_runs_record_theirs(
-    client: TestClient, caller: Caller, settings: Settings, tmp_path: Path
+    client: TestClient, caller: Caller, tmp_path: Path
 ) -> None:
     source = "name: Evolving\nsteps: [{id: a, name: A, action: select_documents}]\noutputs: {n: 1}\n"
     path = tmp_path / "evolving.yaml"
     path.write_text(source)
-    env = {"VAULTGATE_DATABASE_URL": settings.database_url}
     runner = CliRunner()
-    imported = runner.invoke(main, ["workflows", "import", str(path), "--org", str(caller.organization_id)], env=env)
+    imported = runner.invoke(main, ["workflows", "import", str(path), "--org", str(caller.organization_id)])
     assert imported.exit_code == 0, imported.output
     workflow_id = imported.output.split()[-3]
     assert imported.output.startswith("imported: 'Evolving' wf_")
     assert imported.output.endswith("version 1\n")
     v1_run = finished(client, caller, start(client, caller, workflow_id, {}).json()["run_id"])
 
-    again = runner.invoke(main, ["workflows", "import", str(path), "--org", str(caller.organization_id)], env=env)
+    again = runner.invoke(main, ["workflows", "import", str(path), "--org", str(caller.organization_id)])
     assert again.output == f"unchanged: 'Evolving' {workflow_id} version 1\n"
     path.write_text(source.replace("n: 1", "n: 2"))
-    changed = runner.invoke(main, ["workflows", "import", str(path), "--org", str(caller.organization_id)], env=env)
+    changed = runner.invoke(main, ["workflows", "import", str(path), "--org", str(caller.organization_id)])
     assert changed.output == f"imported: 'Evolving' {workflow_id} version 2\n"
     v2_run = finished(client, caller, start(client, caller, workflow_id, {}).json()["run_id"])
 
     assert (v1_run["workflow_version"], v1_run["outputs"]) == (1, {"n": 1})
     assert (v2_run["workflow_version"], v2_run["outputs"]) == (2, {"n": 2})
-    exported = runner.invoke(main, ["workflows", "export", workflow_id, "--version", "1"], env=env)
+    exported = runner.invoke(main, ["workflows", "export", workflow_id, "--version", "1"])
     assert exported.output == source
-    listed = runner.invoke(main, ["workflows", "list", "--org", str(caller.organization_id)], env=env)
+    listed = runner.invoke(main, ["workflows", "list", "--org", str(caller.organization_id)])
     assert listed.output == f"{workflow_id}  v2  enabled   Evolving\n"
 
     path.write_text("name: Evolving\nsteps:\n  - {id: a, name: A, action: nothing}\n")
-    refused = runner.invoke(main, ["workflows", "import", str(path), "--org", str(caller.organization_id)], env=env)
+    refused = runner.invoke(main, ["workflows", "import", str(path), "--org", str(caller.organization_id)])
     assert refused.exit_code == 1
     assert f"{path}:3:30: /steps/0/action: 'nothing' is not one of" in refused.output
     assert client.get(f"/api/v2/workflows/{workflow_id}", headers=caller.headers).json()["version"] == 2
