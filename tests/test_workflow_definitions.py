@@ -10,7 +10,7 @@ from jobs.sandbox import LimitExceeded, run_limited
 from tests.conftest import ROOT
 from vault.summarize import summarize
 from workflows.definition import Definition, DefinitionError, digest, parse
-from workflows.expressions import ExpressionError, evaluate
+from workflows.expressions import ExpressionError, evaluate, evaluate_bounded
 from workflows.inputs import Input, resolve
 
 EXAMPLE = ROOT / "examples" / "workflows" / "weekly-submittal-review.yaml"
@@ -95,6 +95,7 @@ outputs:
         ("name: [unclosed", "not valid YAML"),
         ("- just\n- a list\n", "a workflow definition is a YAML mapping"),
         ("name: x\nsteps: []\n", "[] should be non-empty"),
+        ("a: &a [x, x, x]\nb: [*a, *a, *a]\nname: x\nsteps: []\n", "aliases (*name) are not allowed"),
         (
             "name: x\nsteps:\n  - {id: a, name: A, action: search, with: {query: '{{ inputs[0 }}'}}\n",
             "expression syntax error",
@@ -140,6 +141,12 @@ def test_expressions_give_values_and_templates_give_text() -> None:
     assert evaluate({"nested": ["{{ steps.review.flagged + 1 }}", 7]}, CONTEXT, "/x") == {"nested": [2, 7]}
     # `items` is the result's key, not the dict method of that name.
     assert evaluate("{{ steps.review.items | length }}", CONTEXT, "/x") == 1
+
+
+def test_an_expression_result_too_large_to_keep_is_refused_in_the_child() -> None:
+    with pytest.raises(ExpressionError, match=r"produced 1000002 bytes of data; the limit is 1000"):
+        evaluate_bounded("{{ 'x' * 1000000 }}", CONTEXT, "/x", 1000)
+    assert evaluate_bounded("{{ 'x' * 10 }}", CONTEXT, "/x", 1000) == "x" * 10
 
 
 def test_a_runaway_expression_is_stopped_by_the_child_process_limits() -> None:

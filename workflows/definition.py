@@ -86,7 +86,16 @@ def digest(document: dict[str, Any]) -> str:
 
 class _Loader(yaml.SafeLoader):
     """Safe YAML read as YAML 1.2 reads it: dates stay strings (a definition is JSON data, and `2026-04-01` a date
-    input's text), and only true/false are booleans (`name: Off` is a name, not False)."""
+    input's text), and only true/false are booleans (`name: Off` is a name, not False). No aliases: a few lines of
+    nested `*refs` expand to billions of values the moment anything walks the document."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a workflow definition", event.start_mark
+            )
+        return super().compose_node(parent, index)  # type: ignore[arg-type]
 
 
 _Loader.yaml_implicit_resolvers = {

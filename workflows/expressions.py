@@ -12,6 +12,7 @@ allocate stops, and the worker carries on.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
@@ -137,3 +138,12 @@ def evaluate(value: Any, context: dict[str, Any], pointer: str) -> Any:
         raise ExpressionError(pointer, f"refers to something that does not exist: {exc.message}") from None
     except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
         raise ExpressionError(pointer, f"{type(exc).__name__}: {exc}") from None
+
+
+def evaluate_bounded(value: Any, context: dict[str, Any], pointer: str, max_bytes: int) -> Any:
+    """`evaluate`, refusing a result over `max_bytes` of JSON here in the child, before it is sent to the worker."""
+    result = evaluate(value, context, pointer)
+    size = len(json.dumps(result, separators=(",", ":")).encode())
+    if size > max_bytes:
+        raise ExpressionError(pointer, f"produced {size} bytes of data; the limit is {max_bytes}")
+    return result

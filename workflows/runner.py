@@ -33,10 +33,11 @@ def _evaluate(value: Any, context: dict[str, Any], pointer: str, step_name: str 
     where = f"step '{step_name}'" if step_name else "the outputs"
     try:
         return run_limited(
-            expressions.evaluate,
+            expressions.evaluate_bounded,
             value,
             context,
             pointer,
+            MAX_RESULT_BYTES,
             timeout=EXPRESSION_TIMEOUT_SECONDS,
             memory_bytes=EXPRESSION_MEMORY_BYTES,
         )
