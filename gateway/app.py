@@ -90,7 +90,9 @@ def create_app(
 
     app = AsyncApp(__name__, middlewares=middlewares, validator_map=VALIDATOR_MAP, lifespan=run_job_workers)
     app.add_api(
-        spec_path,
+        # The parsed document, not the file: connexion renders a spec file as a Jinja template first, and the
+        # templates tag documents Jinja tags (`{{ project.name }}`) that must reach readers as written.
+        contract.document,
         resolver=Resolver(function_resolver=partial(resolve_handler, contract, handler_package)),
         strict_validation=True,
         validate_responses=settings.validate_responses,

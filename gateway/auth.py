@@ -106,6 +106,17 @@ def require_scope(principal: Principal, scope: str | None) -> None:
     )
 
 
+def require_permission(principal: Principal, permission: str) -> None:
+    """An organization can turn a permission off for a user; its admins always hold it."""
+    if principal.user_role is Role.admin or permission in principal.user_permissions:
+        return
+    raise Problem(
+        "permission_denied",
+        f"Your organization has turned off the '{permission}' permission for {principal.user_email}; "
+        "an organization admin can turn it on.",
+    )
+
+
 def require_grantable(principal: Principal, scopes: list[str]) -> None:
     """A key can hand out only scopes it holds itself, so no key can mint a stronger one."""
     missing = sorted(set(scopes) - principal.scopes)

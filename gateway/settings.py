@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # Text extraction runs in a child process bounded by these.
     extraction_timeout_seconds: float = 120.0
     extraction_memory_bytes: int = 1024 * 1024 * 1024
+    # Template fills render in a child process bounded by these (CPU seconds too: the timeout).
+    render_timeout_seconds: float = 60.0
+    render_memory_bytes: int = 1024 * 1024 * 1024
     # Blobs on local disk unless an S3 bucket is named.
     blob_dir: Path = DEFAULT_DATA_DIR / "blobs"
     s3_bucket: str | None = None

@@ -3,22 +3,29 @@
 Parsing an untrusted file (or rendering an untrusted template) can loop or
 allocate without bound; a child process is the only boundary the interpreter
 cannot cross. A runaway child is killed and its worker carries on.
+
+A child that needs data only its parent may reach (the database, say) asks
+for it over a `Channel`: the parent answers each call with `serve`, so the
+child itself never holds a connection or a credential.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import resource
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 Result = TypeVar("Result")
+# The parent's answer to a child's call: `serve(name, args)`.
+Serve = Callable[[str, tuple[Any, ...]], Any]
 
 # The fork server starts once per process with the main module, the parsers and Jinja already imported, so a
 # child only forks: without "__main__" each child would import the whole main module again (~200 ms).
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["__main__", "vault.extract", "workflows.expressions"])
+_CONTEXT.set_forkserver_preload(["__main__", "vault.extract", "workflows.expressions", "fills.render"])
 
 
 class LimitExceeded(Exception):
@@ -29,11 +36,25 @@ class LimitExceeded(Exception):
         self.limit = limit
 
 
-def _child(connection: Connection, function: Callable[..., Any], args: tuple[Any, ...], memory: int, cpu: int) -> None:
+class Channel:
+    """The child's end: `call` blocks until the parent has served the call."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def call(self, name: str, *args: Any) -> Any:
+        self._connection.send(("call", name, args))
+        return self._connection.recv()
+
+
+def _child(
+    connection: Connection, function: Callable[..., Any], args: tuple[Any, ...], memory: int, cpu: int, channel: bool
+) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     try:
-        outcome: tuple[str, Any] = ("ok", function(*args))
+        call_args = (Channel(connection), *args) if channel else args
+        outcome: tuple[str, Any] = ("ok", function(*call_args))
     except MemoryError:
         outcome = ("memory", None)
     except Exception as exc:  # noqa: BLE001 - handed to the parent, which re-raises it
@@ -45,23 +66,59 @@ def _child(connection: Connection, function: Callable[..., Any], args: tuple[Any
     connection.close()
 
 
-def run_limited(
-    function: Callable[..., Result], *args: Any, timeout: float, memory_bytes: int, cpu_seconds: int | None = None
-) -> Result:
-    """`function(*args)` in a child; its exceptions re-raised here, LimitExceeded if a bound was hit."""
-    receiver, sender = _CONTEXT.Pipe(duplex=False)
-    cpu = cpu_seconds if cpu_seconds is not None else max(1, int(timeout))
-    process = _CONTEXT.Process(target=_child, args=(sender, function, args, memory_bytes, cpu), daemon=True)
-    process.start()
-    sender.close()
-    try:
-        if not receiver.poll(timeout):
+def _outcome(
+    receiver: Connection,
+    deadline: float,
+    serve: Serve | None,
+    idle: Callable[[], None] | None,
+    idle_seconds: float,
+    timeout: float,
+) -> tuple[str, Any]:
+    """Answer the child's calls until it sends its outcome; `idle` runs whenever the child is quiet that long."""
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
             raise LimitExceeded("time", f"stopped after {timeout:g} s")
+        if not receiver.poll(min(remaining, idle_seconds) if idle else remaining):
+            if idle is not None:
+                idle()
+            continue
         try:
-            status, value = receiver.recv()
+            message = receiver.recv()
         except EOFError:
             # Killed by the kernel: SIGXCPU past the CPU limit, or an allocation failure outside Python.
             raise LimitExceeded("resources", "stopped by its CPU or memory limit") from None
+        if message[0] != "call":
+            return message[0], message[1]
+        if serve is None:
+            raise RuntimeError("the child called its parent, which serves no calls")
+        receiver.send(serve(message[1], message[2]))
+
+
+def run_limited(
+    function: Callable[..., Result],
+    *args: Any,
+    timeout: float,
+    memory_bytes: int,
+    cpu_seconds: int | None = None,
+    serve: Serve | None = None,
+    idle: Callable[[], None] | None = None,
+    idle_seconds: float = 1.0,
+) -> Result:
+    """`function(*args)` in a child; its exceptions re-raised here, LimitExceeded if a bound was hit.
+
+    With `serve`, the child is called as `function(channel, *args)` and each `channel.call(name, *args)` is
+    answered by `serve(name, args)` here; whatever `serve` or `idle` raise stops the child and propagates.
+    """
+    receiver, sender = _CONTEXT.Pipe(duplex=serve is not None)
+    cpu = cpu_seconds if cpu_seconds is not None else max(1, int(timeout))
+    process = _CONTEXT.Process(
+        target=_child, args=(sender, function, args, memory_bytes, cpu, serve is not None), daemon=True
+    )
+    process.start()
+    sender.close()
+    try:
+        status, value = _outcome(receiver, time.monotonic() + timeout, serve, idle, idle_seconds, timeout)
     finally:
         receiver.close()
         if process.is_alive():

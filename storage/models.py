@@ -314,3 +314,23 @@ class WorkflowRunStep(Base):
     # Which attempt of the run's job produced it: a resumed run's earlier steps keep their first attempt.
     attempt: Mapped[int] = mapped_column()
     finished_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TemplateFill(TenantMixin, Base):
+    """One fill of an uploaded DOCX template from the vault; its state is its job's, and its id is the job's."""
+
+    __tablename__ = "template_fills"
+    __table_args__ = (Index("ix_template_fills_tenant_created", "organization_id", "mode", "created_at", "id"),)
+    kind = "template_fill"
+
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    project_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("projects.id"))
+    # The scope the caller named (empty: the whole project, or the whole vault without one).
+    document_ids: Mapped[list[str]] = mapped_column(default=list)
+    template_filename: Mapped[str] = mapped_column(String(255))
+    # Server-generated, like a document's.
+    template_blob_key: Mapped[str] = mapped_column(String(200))
+    filled_document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"))
+
+    job: Mapped[Job] = relationship(lazy="joined")

@@ -30,6 +30,8 @@ class Hit:
     score: float
     location_type: str
     location_number: int
+    # The whole matching chunk, of which `snippet` is an excerpt.
+    passage: str
 
 
 def _rows(session: Session, statement: Select[Any]) -> list[Any]:
@@ -46,10 +48,10 @@ def parse_query(query: str) -> list[list[str]]:
     return terms
 
 
-def _quoted(terms: list[list[str]]) -> str:
+def _quoted(terms: list[list[str]], any_term: bool) -> str:
     """Every term a quoted phrase, in the syntax FTS5 and websearch_to_tsquery share: user text never
-    reaches either query language as operators."""
-    return " ".join('"' + " ".join(words) + '"' for words in terms)
+    reaches either query language as operators. Both read `OR` between phrases as either one."""
+    return (" OR " if any_term else " ").join('"' + " ".join(words) + '"' for words in terms)
 
 
 def _scoped(
@@ -79,8 +81,13 @@ def search(
     limit: int,
     project_id: uuid.UUID | None = None,
     document_ids: list[uuid.UUID] | None = None,
+    any_term: bool = False,
 ) -> list[Hit]:
-    """Ranked hits; NotFoundError if the project or one of the documents is not the tenant's to search."""
+    """Ranked hits; NotFoundError if the project or one of the documents is not the tenant's to search.
+
+    A hit matches every term of `query`, or with `any_term` at least one (ranked by how well it matches all):
+    questions are answered from passages that share some of their words, not all.
+    """
     if project_id is not None:
         tenant.get(session, Project, project_id)
     if document_ids is not None:
@@ -89,19 +96,18 @@ def search(
     if not terms:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        return _search_postgresql(session, tenant, terms, limit, project_id, document_ids)
-    return _search_sqlite(session, tenant, terms, limit, project_id, document_ids)
+        return _search_postgresql(session, tenant, _quoted(terms, any_term), limit, project_id, document_ids)
+    return _search_sqlite(session, tenant, _quoted(terms, any_term), limit, project_id, document_ids)
 
 
 def _search_sqlite(
     session: Session,
     tenant: Tenant,
-    terms: list[list[str]],
+    match: str,
     limit: int,
     project_id: uuid.UUID | None,
     document_ids: list[uuid.UUID] | None,
 ) -> list[Hit]:
-    match = _quoted(terms)
     rank = func.bm25(_FTS_TABLE)
     statement = (
         select(
@@ -111,6 +117,7 @@ def _search_sqlite(
             rank,
             DocumentChunk.location_type,
             DocumentChunk.location_number,
+            DocumentChunk.text,
         )
         .select_from(_FTS)
         .join(DocumentChunk, DocumentChunk.id == literal_column("document_chunks_fts.rowid"))
@@ -118,18 +125,18 @@ def _search_sqlite(
         .where(_FTS_TABLE.op("MATCH")(match))
     )
     statement = _scoped(statement, tenant, project_id, document_ids).order_by(rank).limit(limit)
-    return [Hit(d, t, s, round(-r, 4), lt, ln) for d, t, s, r, lt, ln in _rows(session, statement)]
+    return [Hit(d, t, s, round(-r, 4), lt, ln, p) for d, t, s, r, lt, ln, p in _rows(session, statement)]
 
 
 def _search_postgresql(
     session: Session,
     tenant: Tenant,
-    terms: list[list[str]],
+    match: str,
     limit: int,
     project_id: uuid.UUID | None,
     document_ids: list[uuid.UUID] | None,
 ) -> list[Hit]:
-    query = func.websearch_to_tsquery("english", _quoted(terms))
+    query = func.websearch_to_tsquery("english", match)
     rank = func.ts_rank_cd(_SEARCH_VECTOR, query).label("rank")
     best = (
         _scoped(
@@ -156,6 +163,12 @@ def _search_postgresql(
         "english", best.c.text, query, 'MaxWords=40, MinWords=20, StartSel="", StopSel="", MaxFragments=1'
     )
     statement = select(
-        best.c.document_id, best.c.title, headline, best.c.rank, best.c.location_type, best.c.location_number
+        best.c.document_id,
+        best.c.title,
+        headline,
+        best.c.rank,
+        best.c.location_type,
+        best.c.location_number,
+        best.c.text,
     ).order_by(best.c.rank.desc())
-    return [Hit(d, t, s, round(float(r), 4), lt, ln) for d, t, s, r, lt, ln in _rows(session, statement)]
+    return [Hit(d, t, s, round(float(r), 4), lt, ln, p) for d, t, s, r, lt, ln, p in _rows(session, statement)]

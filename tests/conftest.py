@@ -54,7 +54,16 @@ from workflows.ids import parse_run_id, parse_workflow_id
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
-ALL_SCOPES = ["meta:read", "keys:admin", "vault:read", "vault:write", "workflows:read", "workflows:write"]
+ALL_SCOPES = [
+    "meta:read",
+    "keys:admin",
+    "vault:read",
+    "vault:write",
+    "workflows:read",
+    "workflows:write",
+    "templates:read",
+    "templates:write",
+]
 
 
 def wait_for(predicate: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.05) -> T:

@@ -7,7 +7,7 @@ from typing import IO
 
 from charset_normalizer import from_bytes
 
-from vault.docx_safety import VAULT_LIMITS, ZipLimits, check_docx
+from vault.docx_safety import TEMPLATE_LIMITS, VAULT_LIMITS, ZipLimits, check_docx
 from vault.errors import UnsupportedContent
 
 PDF = "application/pdf"
@@ -16,6 +16,10 @@ TEXT = "text/plain"
 MARKDOWN = "text/markdown"
 
 _SAMPLE_BYTES = 64 * 1024
+_ZIP = b"PK\x03\x04"
+# Legacy Word files and every password-protected Office file are OLE compound documents.
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_OLE_REFUSED = "Legacy Word (.doc) and password-protected Office files are not accepted; save it as .docx."
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _MARKDOWN_SUFFIXES = (".md", ".markdown")
 
@@ -40,14 +44,25 @@ def sniff(source: IO[bytes], filename: str, docx_limits: ZipLimits = VAULT_LIMIT
         raise UnsupportedContent("The file is empty.")
     if head.startswith(b"%PDF-"):
         return PDF
-    if head.startswith(b"PK\x03\x04"):
+    if head.startswith(_ZIP):
         check_docx(source, docx_limits)
         source.seek(0)
         return DOCX
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        raise UnsupportedContent(
-            "Legacy Word (.doc) and password-protected Office files are not accepted; save it as .docx."
-        )
+    if head.startswith(_OLE):
+        raise UnsupportedContent(_OLE_REFUSED)
     if _looks_like_text(head):
         return MARKDOWN if filename.lower().endswith(_MARKDOWN_SUFFIXES) else TEXT
     raise UnsupportedContent("The file is not a PDF, DOCX, plain text or Markdown document.")
+
+
+def require_docx(source: IO[bytes], limits: ZipLimits = TEMPLATE_LIMITS) -> None:
+    """UnsupportedContent unless `source` is a DOCX (by its bytes), UnsafeContent unless it passes the checklist."""
+    source.seek(0)
+    head = source.read(len(_OLE))
+    source.seek(0)
+    if head.startswith(_OLE):
+        raise UnsupportedContent(_OLE_REFUSED)
+    if not head.startswith(_ZIP):
+        raise UnsupportedContent("The template is not a Word document; upload a .docx file.")
+    check_docx(source, limits)
+    source.seek(0)

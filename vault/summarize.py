@@ -126,18 +126,19 @@ def sentences(text: str) -> list[str]:
     return [" ".join(piece.split()) for piece in pieces if _WORD.search(piece or "")]
 
 
-def _content_words(sentence: str) -> list[str]:
+def content_words(sentence: str) -> list[str]:
+    """The words of `sentence` that carry meaning: lower-cased, three letters or more, no stopwords."""
     return [word for word in (w.lower() for w in _WORD.findall(sentence)) if word not in _STOPWORDS]
 
 
 def scored(text: str) -> list[Sentence]:
     """Every sentence of `text` with its score (higher is more representative)."""
     parts = sentences(text)
-    frequency = Counter(word for part in parts for word in _content_words(part))
+    frequency = Counter(word for part in parts for word in content_words(part))
     top = max(frequency.values(), default=1)
     result = []
     for position, part in enumerate(parts):
-        words = _content_words(part)
+        words = content_words(part)
         # Normalised by length, so one long sentence does not win by size alone.
         score = sum(frequency[w] / top for w in words) / math.sqrt(len(words)) if words else 0.0
         result.append(Sentence(part, position, score))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import IO, Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from storage import documents, jobs
-from storage.blobs import BlobStore, new_blob_key
+from storage.blobs import BlobStore, Readable, new_blob_key
 from storage.models import Document, Project
 from storage.tenancy import Tenant
 from vault.ingest import KIND as INGEST
@@ -76,23 +77,52 @@ def accept_upload(
     content_type = sniff(source, name)
     if project_id is not None:
         tenant.get(session, Project, project_id)
+    return store_document(
+        session,
+        store,
+        tenant,
+        NewFile(user_id, source, name, content_type, project_id, metadata),
+        max_attempts,
+    )
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """A file whose type is known, to become a vault document."""
+
+    user_id: uuid.UUID
+    source: IO[bytes]
+    filename: str
+    content_type: str
+    project_id: uuid.UUID | None
+    metadata: dict[str, Any]
+
+
+def store_blob(session: Session, store: BlobStore, tenant: Tenant, source: Readable) -> str:
+    """Store `source` under a new key, removed again if the session's transaction rolls back."""
     blob_key = new_blob_key(tenant)
-    stored = _Digesting(source)
-    store.put(blob_key, stored)
+    store.put(blob_key, source)
     _delete_unless_committed(session, store, blob_key)
+    return blob_key
+
+
+def store_document(session: Session, store: BlobStore, tenant: Tenant, new: NewFile, max_attempts: int) -> Document:
+    """Store the file as a pending document and queue its ingestion, in the session's transaction."""
+    stored = _Digesting(new.source)
+    blob_key = store_blob(session, store, tenant, stored)
     document = documents.create_document(
         session,
         tenant,
         documents.NewDocument(
-            project_id=project_id,
-            created_by=user_id,
-            title=PurePosixPath(name).stem or name,
-            filename=name,
-            content_type=content_type,
+            project_id=new.project_id,
+            created_by=new.user_id,
+            title=PurePosixPath(new.filename).stem or new.filename,
+            filename=new.filename,
+            content_type=new.content_type,
             size_bytes=stored.size,
             sha256=stored.sha256.hexdigest(),
             blob_key=blob_key,
-            metadata=metadata,
+            metadata=new.metadata,
         ),
     )
     job = jobs.enqueue(session, tenant, INGEST, {"document_id": str(document.id)}, max_attempts)

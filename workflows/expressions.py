@@ -42,7 +42,7 @@ class ExpressionError(Exception):
         self.forbidden = forbidden
 
 
-class _DataEnvironment(ImmutableSandboxedEnvironment):
+class DataEnvironment(ImmutableSandboxedEnvironment):
     """The context is JSON data: `steps.review.items` is the key `items`, never the dict method of that name."""
 
     def getattr(self, obj: Any, attribute: str) -> Any:
@@ -57,7 +57,7 @@ class _DataEnvironment(ImmutableSandboxedEnvironment):
 
 @cache
 def environment() -> ImmutableSandboxedEnvironment:
-    env = _DataEnvironment(undefined=StrictUndefined, autoescape=False)
+    env = DataEnvironment(undefined=StrictUndefined, autoescape=False)
     env.globals = {name: env.globals[name] for name in _GLOBALS}
     return env
 

@@ -1,0 +1,46 @@
+"""Accepting a template: read its type from its bytes, check the scope, store it, queue its fill."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import IO
+
+from sqlalchemy.orm import Session
+
+from storage import template_fills
+from storage.blobs import BlobStore
+from storage.models import TemplateFill
+from storage.tenancy import Tenant
+from vault.sniff import require_docx
+from vault.uploads import display_name, store_blob
+
+
+@dataclass(frozen=True)
+class TemplateUpload:
+    user_id: uuid.UUID
+    source: IO[bytes]
+    filename: str | None
+    project_id: uuid.UUID | None
+    document_ids: list[uuid.UUID]
+
+
+def accept_template(
+    session: Session, store: BlobStore, tenant: Tenant, upload: TemplateUpload, max_attempts: int
+) -> TemplateFill:
+    """Check, store and queue one template; nothing is stored if the file or the scope is refused."""
+    require_docx(upload.source)
+    template_fills.check_scope(session, tenant, upload.project_id, upload.document_ids)
+    blob_key = store_blob(session, store, tenant, upload.source)
+    return template_fills.start_fill(
+        session,
+        tenant,
+        template_fills.NewFill(
+            user_id=upload.user_id,
+            project_id=upload.project_id,
+            document_ids=upload.document_ids,
+            template_filename=display_name(upload.filename),
+            template_blob_key=blob_key,
+            max_attempts=max_attempts,
+        ),
+    )

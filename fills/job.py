@@ -1,0 +1,244 @@
+"""The `template_fill` job: check the template, source the vault, fill it in a bounded child, store the result.
+
+The child renders; this process answers its `search` and `ask` calls from
+the database, scoped to the fill, and records its stages. A cancel request
+is noticed within a second even while the child renders: the child is killed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from fills.render import NARRATIVE_STAGE, RENDERING_STAGE, TABLES_STAGE, FillError, check_template, render_fill
+from jobs.runtime import JobContext, JobFailed, JobKind
+from jobs.sandbox import LimitExceeded, run_limited
+from storage import template_fills
+from storage.models import Document, Project
+from storage.search import search
+from storage.tenancy import Tenant
+from vault import answers
+from vault.errors import UnsafeContent, UnsupportedContent
+from vault.fields import extract_fields
+from vault.sniff import DOCX, require_docx
+from vault.uploads import NewFile, store_document
+
+KIND = template_fills.FILL_KIND
+VALIDATING_STAGE = "Validating template"
+SOURCING_STAGE = "Sourcing from vault"
+PROGRESS = {VALIDATING_STAGE: 5, SOURCING_STAGE: 15, NARRATIVE_STAGE: 30, TABLES_STAGE: 60, RENDERING_STAGE: 85}
+# A template looping over `ask` could otherwise query the database without end; repeated calls are answered once.
+MAX_VAULT_CALLS = 1000
+MAX_SEARCH_HITS = 50
+
+
+def _document_view(document: Document) -> dict[str, Any]:
+    text = document.text or ""
+    return {
+        "id": str(document.id),
+        "project_id": str(document.project_id) if document.project_id else None,
+        "title": document.title,
+        "filename": document.filename,
+        "content_type": document.content_type,
+        "metadata": document.user_metadata,
+        "text": text,
+        "fields": extract_fields(text),
+        "created_at": document.created_at.isoformat(),
+    }
+
+
+@dataclass
+class _Scope:
+    tenant: Tenant
+    project_id: uuid.UUID | None
+    # The documents the fill named (None: all in the project or vault), and those it found ready.
+    named: list[uuid.UUID] | None
+    found: set[str] = field(default_factory=set)
+
+
+class _VaultCalls:
+    """Serves the child: its stages become checkpoints, its `search` and `ask` are answered within the scope."""
+
+    def __init__(self, context: JobContext, scope: _Scope) -> None:
+        self.context = context
+        self.scope = scope
+        self.stage = SOURCING_STAGE
+        self.progress = PROGRESS[SOURCING_STAGE]
+        self.calls = 0
+        self._answered: dict[tuple[str, tuple[Any, ...]], Any] = {}
+
+    def enter(self, stage: str) -> None:
+        # Stages can alternate (narrative, a table, narrative again); progress never goes back.
+        self.stage, self.progress = stage, max(self.progress, PROGRESS[stage])
+        self.context.checkpoint(self.progress, stage)
+
+    def idle(self) -> None:
+        """A checkpoint while the child works: a cancel request stops it within a second."""
+        self.context.checkpoint(self.progress, self.stage)
+
+    def __call__(self, name: str, args: tuple[Any, ...]) -> Any:
+        if name == "stage":
+            self.enter(args[0])
+            return None
+        key = (name, tuple(tuple(a) if isinstance(a, list) else a for a in args))
+        if key not in self._answered:
+            self.calls += 1
+            if self.calls > MAX_VAULT_CALLS:
+                raise JobFailed(
+                    "vault_call_limit", f"The template called search or ask more than {MAX_VAULT_CALLS} times."
+                )
+            with self.context.session() as session:
+                self._answered[key] = self._search(session, *args) if name == "search" else self._ask(session, *args)
+        return self._answered[key]
+
+    def _search(self, session: Session, query: str, k: int) -> list[dict[str, Any]]:
+        hits = search(
+            session,
+            self.scope.tenant,
+            query,
+            limit=min(max(k, 1), MAX_SEARCH_HITS),
+            project_id=self.scope.project_id,
+            document_ids=self.scope.named,
+        )
+        return [
+            {
+                "document_id": str(hit.document_id),
+                "title": hit.title,
+                "snippet": hit.snippet,
+                "score": hit.score,
+                "location": {"type": hit.location_type, "number": hit.location_number},
+            }
+            for hit in hits
+        ]
+
+    def _ask(self, session: Session, question: str, among: list[str] | None) -> dict[str, Any]:
+        # `ask(question, documents)` narrows the fill's scope, never widens it.
+        ids = sorted(self.scope.found if among is None else self.scope.found & set(among))
+        if not ids:
+            return {"answer": answers.NO_ANSWER, "citations": []}
+        found = answers.answer(
+            session, self.scope.tenant, question, document_ids=[uuid.UUID(i) for i in ids], sentences=2
+        )
+        return {
+            "answer": found.text,
+            "citations": [
+                {
+                    "document_id": str(c.document_id),
+                    "title": c.title,
+                    "location": {"type": c.location_type, "number": c.location_number},
+                    "snippet": c.snippet,
+                }
+                for c in found.citations
+            ],
+        }
+
+
+def _bounded(context: JobContext, function: Any, *args: Any, calls: _VaultCalls | None = None) -> None:
+    settings = context.settings
+    try:
+        run_limited(
+            function,
+            *args,
+            timeout=settings.render_timeout_seconds,
+            memory_bytes=settings.render_memory_bytes,
+            serve=calls,
+            idle=calls.idle if calls else None,
+        )
+    except FillError as exc:
+        raise JobFailed(exc.code, exc.message) from None
+    except LimitExceeded as exc:
+        if exc.limit == "time":
+            raise JobFailed(
+                "render_timeout",
+                f"Filling the template was stopped after {settings.render_timeout_seconds:g} s; "
+                "a loop in it may never end.",
+            ) from None
+        raise JobFailed("render_resource_limit", f"Filling the template was stopped: it {exc}.") from None
+
+
+def _validate(template: Path) -> None:
+    with template.open("rb") as source:
+        try:
+            require_docx(source)
+        except (UnsupportedContent, UnsafeContent) as exc:
+            raise JobFailed("unsafe_document", str(exc)) from None
+
+
+def run(context: JobContext) -> None:
+    fill_id = uuid.UUID(context.payload["fill_id"])
+    context.checkpoint(PROGRESS[VALIDATING_STAGE], VALIDATING_STAGE)
+    with context.session() as session:
+        fill = template_fills.find_fill(session, fill_id)
+        if fill is None:
+            raise JobFailed("fill_missing", "The fill's record is gone.")
+        tenant = Tenant(fill.organization_id, fill.mode)
+        blob_key, filename, user_id, project_id = (
+            fill.template_blob_key,
+            fill.template_filename,
+            fill.created_by,
+            fill.project_id,
+        )
+        named = [uuid.UUID(d) for d in fill.document_ids] or None
+    with tempfile.TemporaryDirectory(prefix="vaultgate-fill-") as work:
+        template, output = Path(work) / "template.docx", Path(work) / "filled.docx"
+        with template.open("wb") as local:
+            context.settings.blob_store().copy_to(blob_key, local)
+        # Checked at upload too; again here, as the bytes this worker is about to parse.
+        _validate(template)
+        _bounded(context, check_template, str(template))
+        context.checkpoint(PROGRESS[SOURCING_STAGE], SOURCING_STAGE)
+        scope = _Scope(tenant, project_id, named)
+        vault = _source(context, scope, fill_id)
+        calls = _VaultCalls(context, scope)
+        _bounded(context, render_fill, str(template), str(output), vault, date.today(), calls=calls)
+        with output.open("rb") as source:
+            metadata = {"template_fill_id": str(fill_id)}
+            _store(
+                context, fill_id, tenant, NewFile(user_id, source, _filled_name(filename), DOCX, project_id, metadata)
+            )
+
+
+def _filled_name(template_filename: str) -> str:
+    stem = PurePosixPath(template_filename).stem or "template"
+    return f"{stem}-filled.docx"
+
+
+def _source(context: JobContext, scope: _Scope, fill_id: uuid.UUID) -> dict[str, Any]:
+    """What the template sees of the vault: the project and the ready documents in scope, text included."""
+    with context.session() as session:
+        fill = template_fills.find_fill(session, fill_id)
+        assert fill is not None
+        found = template_fills.scoped_documents(session, scope.tenant, fill)
+        if len(found) > template_fills.MAX_SCOPE_DOCUMENTS:
+            raise JobFailed(
+                "scope_too_large",
+                f"More than {template_fills.MAX_SCOPE_DOCUMENTS} documents are in scope; "
+                "name a project or document_ids to fill from fewer.",
+            )
+        project = None
+        if scope.project_id is not None:
+            row = scope.tenant.get(session, Project, scope.project_id)
+            project = {"id": str(row.id), "name": row.name, "description": row.description}
+        views = [_document_view(document) for document in found]
+    scope.found = {view["id"] for view in views}
+    return {"project": project, "documents": views}
+
+
+def _store(context: JobContext, fill_id: uuid.UUID, tenant: Tenant, filled: NewFile) -> None:
+    """The filled DOCX becomes the caller's vault document, in the transaction that completes the fill."""
+    store = context.settings.blob_store()
+
+    def keep(session: Session) -> None:
+        document = store_document(session, store, tenant, filled, context.settings.job_max_attempts)
+        template_fills.record_filled_document(session, fill_id, document.id)
+
+    context.complete(keep, result={"filename": filled.filename})
+
+
+TEMPLATE_FILL = JobKind(KIND, run)

@@ -1,0 +1,122 @@
+"""templates: fill an uploaded DOCX template from the vault; watch, list and cancel fills."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from connexion import request
+from sqlalchemy.orm import Session
+
+from fills.intake import TemplateUpload, accept_template
+from gateway.auth import current_principal, current_settings, database_session, require_permission
+from gateway.contract import load_contract
+from gateway.cursors import Pager
+from gateway.problems import FieldError, Problem
+from gateway.signed_urls import download_link
+from storage import template_fills
+from storage.jobs import FINAL
+from storage.models import JobStatus, TemplateFill, utcnow
+from storage.secrets import instance_secret
+
+PERMISSION = "template_fill"
+MAX_DOCUMENT_IDS = 100
+
+
+def _fill_view(fill: TemplateFill, download_url: str | None) -> dict[str, Any]:
+    job = fill.job
+    completed = job.status is JobStatus.completed
+    failed = job.status in (JobStatus.failed, JobStatus.cancelled)
+    return {
+        "job_id": fill.id,
+        "status": job.status.value,
+        "progress": job.progress,
+        "progress_stage": job.stage,
+        "created_at": fill.created_at,
+        "started_at": job.started_at,
+        "completed_at": job.finished_at if job.status in FINAL else None,
+        "filled_document_id": fill.filled_document_id if completed else None,
+        "filled_download_url": download_url,
+        # A retry's note on a crashed attempt is for operators; callers see errors once the fill ends.
+        "error_code": job.error_code if failed else None,
+        "error_message": job.error_message if failed else None,
+    }
+
+
+def _signing_view(session: Session) -> Callable[[TemplateFill], dict[str, Any]]:
+    """Views of fills in which each completed fill's download link is signed now, valid an hour."""
+    settings = current_settings()
+    store, secret, now = settings.blob_store(), instance_secret(session, "download"), utcnow()
+    base_url = settings.public_url or str(request.base_url)
+
+    def view(fill: TemplateFill) -> dict[str, Any]:
+        document = (
+            template_fills.find_filled_document(session, fill) if fill.job.status is JobStatus.completed else None
+        )
+        url = download_link(store, secret, document, base_url, now)[0] if document is not None else None
+        return _fill_view(fill, url)
+
+    return view
+
+
+def _document_ids(raw: str | None) -> list[uuid.UUID]:
+    entries = [entry.strip() for entry in (raw or "").split(",") if entry.strip()]
+    errors = []
+    for entry in entries:
+        try:
+            uuid.UUID(entry)
+        except ValueError:
+            errors.append(FieldError(f"{entry[:60]!r} is not a UUID", pointer="/document_ids"))
+    if len(entries) > MAX_DOCUMENT_IDS:
+        errors.append(FieldError(f"at most {MAX_DOCUMENT_IDS} documents, not {len(entries)}", pointer="/document_ids"))
+    if errors:
+        raise Problem("validation_error", f"document_ids: {errors[0].detail}.", 422, errors=errors)
+    return list(dict.fromkeys(uuid.UUID(entry) for entry in entries))
+
+
+def start_fill(*, body: dict[str, Any], file: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Store a DOCX template and queue its fill; 202 with the pending job."""
+    principal = current_principal()
+    settings = current_settings()
+    try:
+        require_permission(principal, PERMISSION)
+        upload = TemplateUpload(
+            user_id=principal.user_id,
+            source=file.file,
+            filename=file.filename,
+            project_id=uuid.UUID(body["project_id"]) if body.get("project_id") else None,
+            document_ids=_document_ids(body.get("document_ids")),
+        )
+        with database_session() as session:
+            fill = accept_template(session, settings.blob_store(), principal.tenant, upload, settings.job_max_attempts)
+            location = load_contract().url_for("templates.get_fill_status", job_id=fill.id)
+            return {"job_id": fill.id, "status": "pending"}, 202, {"Location": location}
+    finally:
+        file.file.close()
+
+
+def get_fill_status(*, job_id: str) -> dict[str, Any]:
+    """A fill's state, stage and error; once completed, its document and a freshly signed link to it."""
+    with database_session() as session:
+        fill = current_principal().tenant.get(session, TemplateFill, uuid.UUID(job_id))
+        return _signing_view(session)(fill)
+
+
+def list_fills(*, limit: int, cursor: str | None = None, status: str | None = None) -> dict[str, Any]:
+    """List fills, newest first, filtered."""
+    tenant = current_principal().tenant
+    filters = template_fills.FillFilters(status=JobStatus(status) if status else None)
+    with database_session() as session:
+        pager = Pager(instance_secret(session, "cursor"), tenant, "templates.list_fills", vars(filters))
+        page = template_fills.list_fills(session, tenant, filters, limit, pager.position(cursor))
+        return pager.envelope(page, _signing_view(session))
+
+
+def cancel_fill(*, job_id: str) -> dict[str, Any]:
+    """Cancel a pending fill now, a running one within about a second."""
+    with database_session() as session:
+        fill = current_principal().tenant.get(session, TemplateFill, uuid.UUID(job_id))
+        template_fills.cancel_fill(session, fill)
+        session.flush()
+        return _fill_view(fill, None)
