@@ -147,6 +147,8 @@ def _bounded(context: JobContext, function: Any, *args: Any, calls: _VaultCalls 
             *args,
             timeout=settings.render_timeout_seconds,
             memory_bytes=settings.render_memory_bytes,
+            # The wall clock decides (it is the limit users read about); CPU time is the backstop.
+            cpu_seconds=int(settings.render_timeout_seconds) + 1,
             serve=calls,
             idle=calls.idle if calls else None,
         )

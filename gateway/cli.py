@@ -34,6 +34,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_DOCUMENTS = EXAMPLES / "demo"
 DEMO_WORKFLOWS = EXAMPLES / "workflows"
 DEMO_PROJECT = "Riverside Tower"
+DEMO_TEMPLATE = EXAMPLES / "templates" / "submittal-review.docx"
 
 
 def _database_url() -> str:
@@ -123,9 +124,8 @@ def keys_create(email: str, name: str, mode: str, scopes: tuple[str, ...], expir
         click.echo(issued.secret)
 
 
-def _demo_documents(settings: Settings) -> str:
-    """A demo project with a few documents, uploaded (and so ingested) on the first demo start only, and the
-    example workflows, imported on every start (a changed one becomes a new version)."""
+def create_demo_documents(settings: Settings) -> tuple[Tenant, uuid.UUID]:
+    """The demo tenant's project, with a few documents uploaded (and so ingested) on the first demo start only."""
     with session_scope(settings.database_url) as session:
         user = find_user_by_email(session, DEMO_EMAIL)
         assert user is not None
@@ -149,7 +149,12 @@ def _demo_documents(settings: Settings) -> str:
                         metadata={"demo": True, **metadata[path.name]},
                         max_attempts=settings.job_max_attempts,
                     )
-        project_id = project.id
+        return tenant, project.id
+
+
+def _demo_commands(settings: Settings, tenant: Tenant, project_id: uuid.UUID, key: str, base_url: str) -> str:
+    """The example workflows, imported on every start (a changed one becomes a new version), and the commands
+    that run them and fill the example template."""
     imported = [
         import_file(settings.database_url, tenant, path).workflow for path in sorted(DEMO_WORKFLOWS.glob("*.yaml"))
     ]
@@ -159,6 +164,10 @@ def _demo_documents(settings: Settings) -> str:
         f"    vaultgate runs start {workflow_public_id(workflow.id)} --project {project_id} "
         f"--input start_date={today - timedelta(days=7)} --input end_date={today} --wait\n"
         for workflow in imported
+    ) + (
+        "  Fill the example template from the demo project (then poll the Location it answers):\n"
+        f"    curl -H 'Authorization: Bearer {key}' -F file=@{DEMO_TEMPLATE.relative_to(EXAMPLES.parent)} "
+        f"-F project_id={project_id} {base_url}/api/v2/templates/fill\n"
     )
 
 
@@ -206,7 +215,8 @@ def serve(host: str | None, port: int | None, demo: bool, workers: int) -> None:
     port = port or settings.port
     if demo:
         key = _demo_key(settings.database_url)
-        runs = _demo_documents(settings)
+        tenant, project_id = create_demo_documents(settings)
+        runs = _demo_commands(settings, tenant, project_id, key, f"http://{host}:{port}")
         click.echo(
             f"\n  Demo API key (test mode): {key}\n"
             f"  curl -H 'Authorization: Bearer {key}' http://{host}:{port}/api/v2/meta/whoami\n"

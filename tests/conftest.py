@@ -214,6 +214,7 @@ class Tenants:
         tier: Tier = Tier.pro,
         role: Role = Role.admin,
         organization_id: uuid.UUID | None = None,
+        permissions: tuple[str, ...] = ("template_fill",),
     ) -> Caller:
         with session_scope(self.database_url) as session:
             from storage.accounts import get_organization
@@ -229,7 +230,7 @@ class Tenants:
                 email=f"{uuid.uuid4().hex}@example.com",
                 name="Ada",
                 role=role,
-                permissions=["template_fill"],
+                permissions=list(permissions),
             )
             issued = api_keys.create_key(
                 session, user=user, mode=mode, name="test key", scopes=ALL_SCOPES if scopes is None else scopes

@@ -53,7 +53,8 @@ def _stem(word: str) -> str:
 def _candidates(question_words: set[str], hits: list[Hit]) -> list[_Candidate]:
     found = []
     for rank, hit in enumerate(hits):
-        for sentence in summarize.sentences(hit.passage):
+        # A passage is one paragraph: its line breaks are the source's wrapping, not sentence ends.
+        for sentence in summarize.sentences(" ".join(hit.passage.split())):
             words = {_stem(word) for word in summarize.content_words(sentence)}
             shared = len(words & question_words)
             if shared:
