@@ -36,16 +36,19 @@ from storage.migrate import upgrade_to_head
 from storage.models import (
     Document,
     InstanceSecret,
+    Job,
     JobStatus,
     Mode,
     Project,
     Role,
+    TemplateFill,
     Tier,
     Workflow,
     WorkflowRun,
     WorkflowVersion,
     utcnow,
 )
+from storage.template_fills import FILL_KIND
 from storage.tenancy import Tenant
 from storage.workflows import NewRun, start_run
 from tests import samples
@@ -294,6 +297,7 @@ def seed_spec_examples(database_url: str, blob_dir: Path, caller: Caller) -> Non
             segments = [documents.TextSegment("paragraph", 1, "The anchors comply with ASTM A123.")]
             documents.store_extraction(session, uuid.UUID(value["id"]), title=None, page_count=1, segments=segments)
         seed_example_workflow(session, tenant, caller)
+        seed_example_fills(session, tenant, caller, LocalBlobStore(blob_dir), project.id)
 
 
 def seed_example_workflow(session: Session, tenant: Tenant, caller: Caller) -> None:
@@ -336,6 +340,81 @@ def seed_example_workflow(session: Session, tenant: Tenant, caller: Caller) -> N
         session.execute(
             sqlalchemy.update(WorkflowRun).where(WorkflowRun.id == run.id).values(id=parse_run_id(public_id))
         )
+
+
+def seed_example_fills(
+    session: Session, tenant: Tenant, caller: Caller, store: LocalBlobStore, project_id: uuid.UUID
+) -> None:
+    """The completed fill (and the document it made) and the running fill the spec's examples name."""
+    examples = load_contract().document["components"]["examples"]
+    completed, running = examples["completed_fill"]["value"], examples["running_fill"]["value"]
+    filled = samples.docx(["Submittal review: Riverside Tower"], title="Submittal review: Riverside Tower")
+    filled_key = new_blob_key(tenant)
+    store.put(filled_key, io.BytesIO(filled))
+    document = documents.create_document(
+        session,
+        tenant,
+        documents.NewDocument(
+            project_id=project_id,
+            created_by=caller.user_id,
+            title="Submittal review: Riverside Tower",
+            filename="Submittal_Review_Template-filled.docx",
+            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            size_bytes=len(filled),
+            sha256=hashlib.sha256(filled).hexdigest(),
+            blob_key=filled_key,
+            metadata={"template_fill_id": completed["job_id"]},
+        ),
+    )
+    session.flush()
+    session.execute(
+        sqlalchemy.update(Document)
+        .where(Document.id == document.id)
+        .values(id=uuid.UUID(completed["filled_document_id"]))
+    )
+    segments = [documents.TextSegment("paragraph", 1, "Submittal review: Riverside Tower")]
+    documents.store_extraction(
+        session, uuid.UUID(completed["filled_document_id"]), title=None, page_count=None, segments=segments
+    )
+    for example, status in ((completed, JobStatus.completed), (running, JobStatus.running)):
+        template_key = new_blob_key(tenant)
+        store.put(template_key, io.BytesIO(samples.docx(["Submittal review: {{ project.name }}"])))
+        fill_id = uuid.UUID(example["job_id"])
+        job = Job(
+            id=fill_id,
+            organization_id=tenant.organization_id,
+            mode=tenant.mode,
+            job_kind=FILL_KIND,
+            payload={"fill_id": str(fill_id)},
+            status=status,
+            progress=example["progress"],
+            stage=example["progress_stage"],
+            max_attempts=1,
+            started_at=utcnow(),
+            finished_at=utcnow() if status is JobStatus.completed else None,
+            # Running: leased to a worker that never comes back, so `templates.cancel_fill`'s example finds it running.
+            lease_owner=None if status is JobStatus.completed else "contract-examples",
+            lease_expires_at=None if status is JobStatus.completed else utcnow() + timedelta(days=1),
+        )
+        session.add(job)
+        session.add(
+            TemplateFill(
+                id=fill_id,
+                organization_id=tenant.organization_id,
+                mode=tenant.mode,
+                created_by=caller.user_id,
+                project_id=project_id,
+                document_ids=[],
+                template_filename="Submittal_Review_Template.docx",
+                template_blob_key=template_key,
+                filled_document_id=uuid.UUID(completed["filled_document_id"])
+                if status is JobStatus.completed
+                else None,
+                job_id=fill_id,
+                job=job,
+            )
+        )
+    session.flush()
 
 
 @dataclass(frozen=True)

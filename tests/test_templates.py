@@ -178,9 +178,12 @@ def test_the_example_template_fills_from_the_demo_project(settings: Settings, tm
     assert schedule[1][1:] == ["Submittal 014: Curtain wall anchors", "Northwall Glazing", "08 44 13", "facade"]
     assert schedule[3][2] == "Keystone Door & Hardware"
     # The template's formatting survives: its table style, bold header row, headings, header and footer.
-    assert document.tables[0].style.name == "Table Grid"
+    table_style, heading_style = document.tables[0].style, document.paragraphs[0].style
+    assert table_style is not None
+    assert table_style.name == "Table Grid"
     assert all(run.bold for run in document.tables[0].rows[0].cells[0].paragraphs[0].runs)
-    assert document.paragraphs[0].style.name == "Heading 1"
+    assert heading_style is not None
+    assert heading_style.name == "Heading 1"
     assert document.sections[0].header.paragraphs[0].text == "Riverside Tower · Submittal review"
     assert document.sections[0].footer.paragraphs[0].text.startswith(f"Prepared {today.strftime('%d %B %Y')}")
     assert document.core_properties.title == "Submittal review: Riverside Tower"
