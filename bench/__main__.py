@@ -1,13 +1,19 @@
-"""`make bench` (or `python -m bench [whoami|guarantees|vault|workflows]`): every benchmark, each against its own baseline."""
+"""`make bench` (or `python -m bench [whoami|guarantees|vault|workflows|templates]`): every benchmark, each against its own baseline."""
 
 from __future__ import annotations
 
 import sys
 
-from bench import guarantees, vault, whoami, workflows
+from bench import guarantees, templates, vault, whoami, workflows
 from bench.harness import ensure_wrk
 
-BENCHMARKS = {"whoami": whoami.run, "guarantees": guarantees.run, "vault": vault.run, "workflows": workflows.run}
+BENCHMARKS = {
+    "whoami": whoami.run,
+    "guarantees": guarantees.run,
+    "vault": vault.run,
+    "workflows": workflows.run,
+    "templates": templates.run,
+}
 
 
 def main() -> None:

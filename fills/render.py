@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import regex
 from docxtpl import DocxTemplate
@@ -23,7 +23,6 @@ from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from lxml import etree
 
-from jobs.sandbox import Channel
 from workflows.expressions import DataEnvironment
 
 NARRATIVE_STAGE = "Filling narrative sections"
@@ -39,6 +38,12 @@ _TAG = re.compile(r"<[^>]+>")
 _PARAGRAPH_START = re.compile(r"<w:p([ >])")
 _ENTER_TABLE = "{{ _vaultgate_stage('tables') }}"
 _LEAVE_TABLE = "{{ _vaultgate_stage('narrative') }}"
+
+
+class Calls(Protocol):
+    """The parent, as the child sees it (`jobs.sandbox.Channel`): one blocking call at a time."""
+
+    def call(self, name: str, *args: Any) -> Any: ...
 
 
 class FillError(Exception):
@@ -237,7 +242,7 @@ def check_template(template_path: str) -> None:
             raise _failure(f"the document's {name!r} property", exc) from None
 
 
-def render_fill(channel: Channel, template_path: str, output_path: str, vault: Mapping[str, Any], today: date) -> None:
+def render_fill(channel: Calls, template_path: str, output_path: str, vault: Mapping[str, Any], today: date) -> None:
     """Fill the template at `template_path` from `vault` (`project`, `documents`) into `output_path`.
 
     Stages and the vault calls `search(query, k)` and `ask(question, documents)` go to the parent over `channel`.
