@@ -18,6 +18,7 @@ COPY storage storage
 COPY jobs jobs
 COPY vault vault
 COPY workflows workflows
+COPY fills fills
 COPY examples examples
 COPY openapi openapi
 COPY --from=scalar /build/gateway/static/scalar gateway/static/scalar
