@@ -8,6 +8,7 @@ is noticed within a second even while the child renders: the child is killed.
 from __future__ import annotations
 
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,10 +17,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from fills.render import NARRATIVE_STAGE, RENDERING_STAGE, TABLES_STAGE, FillError, check_template, render_fill
+from fills.render import (
+    MAX_ASK_DOCUMENTS,
+    MAX_QUERY_CHARS,
+    MAX_SEARCH_HITS,
+    NARRATIVE_STAGE,
+    RENDERING_STAGE,
+    TABLES_STAGE,
+    FillError,
+    check_template,
+    render_fill,
+)
 from jobs.runtime import JobContext, JobFailed, JobKind
 from jobs.sandbox import LimitExceeded, run_limited
-from storage import template_fills
+from storage import documents, template_fills
 from storage.models import Document, Project
 from storage.search import search
 from storage.tenancy import Tenant
@@ -33,9 +44,15 @@ KIND = template_fills.FILL_KIND
 VALIDATING_STAGE = "Validating template"
 SOURCING_STAGE = "Sourcing from vault"
 PROGRESS = {VALIDATING_STAGE: 5, SOURCING_STAGE: 15, NARRATIVE_STAGE: 30, TABLES_STAGE: 60, RENDERING_STAGE: 85}
+VALIDATING = (PROGRESS[VALIDATING_STAGE], VALIDATING_STAGE)
+# Stage changes are written as they happen, the first ones at once; a template flipping between tables in a
+# loop gets its stage written at most this often (and once more where the render ends).
+STAGE_WRITES_AT_ONCE = 20
+STAGE_WRITE_SECONDS = 0.25
+# The documents' text is handed whole to the render child, whose memory is bounded.
+MAX_SCOPE_TEXT_CHARS = 64 * 1024 * 1024
 # A template looping over `ask` could otherwise query the database without end; repeated calls are answered once.
 MAX_VAULT_CALLS = 1000
-MAX_SEARCH_HITS = 50
 
 
 def _document_view(document: Document) -> dict[str, Any]:
@@ -57,9 +74,15 @@ def _document_view(document: Document) -> dict[str, Any]:
 class _Scope:
     tenant: Tenant
     project_id: uuid.UUID | None
-    # The documents the fill named (None: all in the project or vault), and those it found ready.
+    # The documents the fill named (None: all in the project or vault), and those it found ready: the ones
+    # `documents` lists, and the only ones `search` and `ask` read.
     named: list[uuid.UUID] | None
     found: set[str] = field(default_factory=set)
+
+    def still_visible(self, session: Session, among: set[str] | None = None) -> list[uuid.UUID]:
+        """The found documents (of `among`) not deleted since: search and ask leave deleted ones out."""
+        wanted = [uuid.UUID(i) for i in sorted(self.found if among is None else self.found & among)]
+        return sorted(documents.visible_ids(session, self.tenant, wanted)) if wanted else []
 
 
 class _VaultCalls:
@@ -71,21 +94,34 @@ class _VaultCalls:
         self.stage = SOURCING_STAGE
         self.progress = PROGRESS[SOURCING_STAGE]
         self.calls = 0
+        self._recorded = 0.0
+        self._writes = 0
+        self._pending = False
         self._answered: dict[tuple[str, tuple[Any, ...]], Any] = {}
 
     def enter(self, stage: str) -> None:
         # Stages can alternate (narrative, a table, narrative again); progress never goes back.
-        self.stage, self.progress = stage, max(self.progress, PROGRESS[stage])
-        self.context.checkpoint(self.progress, stage)
+        self.stage, self.progress, self._pending = stage, max(self.progress, PROGRESS[stage]), True
+        if self._writes < STAGE_WRITES_AT_ONCE or time.monotonic() - self._recorded >= STAGE_WRITE_SECONDS:
+            self.idle()
 
     def idle(self) -> None:
         """A checkpoint while the child works: a cancel request stops it within a second."""
+        self._recorded, self._writes, self._pending = time.monotonic(), self._writes + 1, False
         self.context.checkpoint(self.progress, self.stage)
 
+    def flush(self) -> None:
+        """Write the stage the render ended in, if it has not been."""
+        if self._pending:
+            self.idle()
+
     def __call__(self, name: str, args: tuple[Any, ...]) -> Any:
-        if name == "stage":
+        if name == "stage" and args and args[0] in PROGRESS:
             self.enter(args[0])
             return None
+        if not _well_formed(name, args):
+            # The child checks these itself: only a child out of its sandbox sends anything else.
+            raise JobFailed("template_forbidden", f"The render sent a call the gateway does not answer: {name}.")
         key = (name, tuple(tuple(a) if isinstance(a, list) else a for a in args))
         if key not in self._answered:
             self.calls += 1
@@ -98,14 +134,10 @@ class _VaultCalls:
         return self._answered[key]
 
     def _search(self, session: Session, query: str, k: int) -> list[dict[str, Any]]:
-        hits = search(
-            session,
-            self.scope.tenant,
-            query,
-            limit=min(max(k, 1), MAX_SEARCH_HITS),
-            project_id=self.scope.project_id,
-            document_ids=self.scope.named,
-        )
+        visible = self.scope.still_visible(session)
+        if not visible:
+            return []
+        hits = search(session, self.scope.tenant, query, limit=k, document_ids=visible)
         return [
             {
                 "document_id": str(hit.document_id),
@@ -119,12 +151,10 @@ class _VaultCalls:
 
     def _ask(self, session: Session, question: str, among: list[str] | None) -> dict[str, Any]:
         # `ask(question, documents)` narrows the fill's scope, never widens it.
-        ids = sorted(self.scope.found if among is None else self.scope.found & set(among))
-        if not ids:
+        visible = self.scope.still_visible(session, None if among is None else set(among))
+        if not visible:
             return {"answer": answers.NO_ANSWER, "citations": []}
-        found = answers.answer(
-            session, self.scope.tenant, question, document_ids=[uuid.UUID(i) for i in ids], sentences=2
-        )
+        found = answers.answer(session, self.scope.tenant, question, document_ids=visible, sentences=2)
         return {
             "answer": found.text,
             "citations": [
@@ -139,7 +169,23 @@ class _VaultCalls:
         }
 
 
-def _bounded(context: JobContext, function: Any, *args: Any, calls: _VaultCalls | None = None) -> None:
+def _well_formed(name: str, args: tuple[Any, ...]) -> bool:
+    if name == "search":
+        return len(args) == 2 and _is_query(args[0]) and isinstance(args[1], int) and 1 <= args[1] <= MAX_SEARCH_HITS
+    if name == "ask":
+        among = args[1] if len(args) == 2 else None
+        ids_ok = among is None or (
+            isinstance(among, list) and len(among) <= MAX_ASK_DOCUMENTS and all(isinstance(i, str) for i in among)
+        )
+        return len(args) == 2 and _is_query(args[0]) and ids_ok
+    return False
+
+
+def _is_query(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_QUERY_CHARS
+
+
+def _bounded(context: JobContext, function: Any, *args: Any, idle: Any, calls: _VaultCalls | None = None) -> None:
     settings = context.settings
     try:
         run_limited(
@@ -150,9 +196,11 @@ def _bounded(context: JobContext, function: Any, *args: Any, calls: _VaultCalls 
             # The wall clock decides (it is the limit users read about); CPU time is the backstop.
             cpu_seconds=int(settings.render_timeout_seconds) + 1,
             serve=calls,
-            idle=calls.idle if calls else None,
+            idle=idle,
         )
     except FillError as exc:
+        if calls is not None:
+            calls.flush()
         raise JobFailed(exc.code, exc.message) from None
     except LimitExceeded as exc:
         if exc.limit == "time":
@@ -174,7 +222,7 @@ def _validate(template: Path) -> None:
 
 def run(context: JobContext) -> None:
     fill_id = uuid.UUID(context.payload["fill_id"])
-    context.checkpoint(PROGRESS[VALIDATING_STAGE], VALIDATING_STAGE)
+    context.checkpoint(*VALIDATING)
     with context.session() as session:
         fill = template_fills.find_fill(session, fill_id)
         if fill is None:
@@ -193,12 +241,12 @@ def run(context: JobContext) -> None:
             context.settings.blob_store().copy_to(blob_key, local)
         # Checked at upload too; again here, as the bytes this worker is about to parse.
         _validate(template)
-        _bounded(context, check_template, str(template))
+        _bounded(context, check_template, str(template), idle=lambda: context.checkpoint(*VALIDATING))
         context.checkpoint(PROGRESS[SOURCING_STAGE], SOURCING_STAGE)
         scope = _Scope(tenant, project_id, named)
         vault = _source(context, scope, fill_id)
         calls = _VaultCalls(context, scope)
-        _bounded(context, render_fill, str(template), str(output), vault, date.today(), calls=calls)
+        _bounded(context, render_fill, str(template), str(output), vault, date.today(), idle=calls.idle, calls=calls)
         with output.open("rb") as source:
             metadata = {"template_fill_id": str(fill_id)}
             _store(
@@ -227,6 +275,12 @@ def _source(context: JobContext, scope: _Scope, fill_id: uuid.UUID) -> dict[str,
         if scope.project_id is not None:
             row = scope.tenant.get(session, Project, scope.project_id)
             project = {"id": str(row.id), "name": row.name, "description": row.description}
+        if sum(len(document.text or "") for document in found) > MAX_SCOPE_TEXT_CHARS:
+            raise JobFailed(
+                "scope_too_large",
+                f"The documents in scope hold over {MAX_SCOPE_TEXT_CHARS // (1024 * 1024)} M characters of text; "
+                "name a project or document_ids to fill from fewer.",
+            )
         views = [_document_view(document) for document in found]
     scope.found = {view["id"] for view in views}
     return {"project": project, "documents": views}

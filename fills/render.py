@@ -18,11 +18,13 @@ from typing import Any, Protocol
 
 import regex
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, TemplateSyntaxError
+from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from lxml import etree
+from markupsafe import Markup
 
+from vault.docx_safety import safe_xml_parser
 from workflows.expressions import DataEnvironment
 
 NARRATIVE_STAGE = "Filling narrative sections"
@@ -33,6 +35,13 @@ PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title"
 # Jinja's default globals minus those with no use in a document (`cycler`, `joiner`, `lipsum`).
 _GLOBALS = ("range", "dict", "namespace")
 _PATTERN_TIMEOUT_SECONDS = 1.0
+# Each would hand a value to the document unescaped (as Markup), i.e. as raw WordprocessingML.
+_UNESCAPING_FILTERS = ("safe", "e", "escape", "forceescape", "urlize", "xmlattr")
+FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+# What one `search`/`ask` call may send the parent, like the API's own `q` and `document_ids`.
+MAX_QUERY_CHARS = 500
+MAX_SEARCH_HITS = 50
+MAX_ASK_DOCUMENTS = 100
 _TABLE = re.compile(r"<w:tbl>|</w:tbl>")
 _TAG = re.compile(r"<[^>]+>")
 _PARAGRAPH_START = re.compile(r"<w:p([ >])")
@@ -62,6 +71,10 @@ class _UnmatchedTable(Exception):
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self.name = name
+
+
+class _Refused(TemplateSyntaxError):
+    """A construct the sandbox refuses when the template is compiled, e.g. `{% autoescape false %}`."""
 
 
 class AnswerView(dict[str, Any]):
@@ -94,13 +107,28 @@ def _extract(text: Any, pattern: str, group: int = 1) -> str:
     return " ".join(value.split())
 
 
+def _as_text(value: Any) -> Any:
+    # Markup made by any means (a filter, a string method on escaped text) is escaped again like any text.
+    return str(value) if isinstance(value, Markup) else value
+
+
+class _DocumentEnvironment(DataEnvironment):
+    """The sandbox for documents: every value printed is text, escaped; escaping cannot be turned off."""
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        for modifier in tree.find_all(nodes.EvalContextModifier):
+            raise _Refused("autoescape blocks are not allowed: every value is escaped", modifier.lineno, name, filename)
+        return tree
+
+
 def environment(stage: Callable[[str], str] = lambda _name: "") -> ImmutableSandboxedEnvironment:
     """The sandbox templates render in: data in, text out, nothing else reachable."""
-    env = DataEnvironment(undefined=StrictUndefined, autoescape=True)
+    env = _DocumentEnvironment(undefined=StrictUndefined, autoescape=True, finalize=_as_text)
     env.globals = {name: env.globals[name] for name in _GLOBALS}
     env.globals["_vaultgate_stage"] = stage
-    # `safe` would let a value bypass escaping and write raw WordprocessingML.
-    env.filters.pop("safe")
+    for name in _UNESCAPING_FILTERS:
+        env.filters.pop(name)
     env.filters["required"] = _required
     env.filters["extract"] = _extract
     return env
@@ -168,6 +196,8 @@ def _failure(where: str, exc: Exception) -> FillError:
         return exc
     if isinstance(exc, _UnmatchedTable):
         return FillError("table_fill_failed", f"Unable to match any source document to the '{exc.name}' table.")
+    if isinstance(exc, _Refused):
+        return FillError("template_forbidden", f"The sandbox refused {where}: {reason}.")
     if isinstance(exc, TemplateSyntaxError):
         return FillError("template_syntax_error", f"Template syntax error in {where}: {reason}.")
     if isinstance(exc, SecurityError):
@@ -187,6 +217,7 @@ _TEMPLATE_FAULTS = (
     ValueError,
     LookupError,
     AttributeError,
+    RecursionError,
 )
 
 
@@ -212,6 +243,18 @@ class _FillTemplate(DocxTemplate):  # type: ignore[misc]
                 raise _failure(f"the document's {name!r} property", exc) from None
             setattr(self.docx.core_properties, name, rendered)
 
+    def footnote_parts(self) -> list[Any]:
+        return [part for part in self.docx.part.package.parts if part.content_type == FOOTNOTES]
+
+    def render_footnotes(self, context: dict[str, Any], jinja_env: Any = None) -> None:
+        # docxtpl renders the footnotes once per section: from the second section on, text already filled
+        # in (the vault's) would be rendered again as template code. Once each, then checked as XML.
+        for part in self.footnote_parts():
+            blob = part.blob.decode("utf-8") if isinstance(part.blob, bytes) else part.blob
+            rendered = self.render_xml_part(self.patch_xml(blob), part, context, jinja_env).encode("utf-8")
+            etree.fromstring(rendered, safe_xml_parser())
+            part._blob = rendered
+
 
 def _open(template_path: str) -> _FillTemplate:
     template = _FillTemplate(template_path)
@@ -229,6 +272,7 @@ def check_template(template_path: str) -> None:
     parts = [(template.docx.part, template.get_xml())]
     for uri in (template.HEADER_URI, template.FOOTER_URI):
         parts += [(part, template.get_part_xml(part)) for _key, part in template.get_headers_footers(uri)]
+    parts += [(part, part.blob.decode("utf-8")) for part in template.footnote_parts()]
     for part, xml in parts:
         source = _numbered(template.patch_xml(xml))
         try:
@@ -240,6 +284,13 @@ def check_template(template_path: str) -> None:
             env.parse(getattr(template.docx.core_properties, name) or "")
         except TemplateSyntaxError as exc:
             raise _failure(f"the document's {name!r} property", exc) from None
+
+
+def _query(text: Any, function: str) -> str:
+    query = str(text)
+    if len(query) > MAX_QUERY_CHARS:
+        raise FillError("template_error", f"{function}() takes at most {MAX_QUERY_CHARS} characters, not {len(query)}.")
+    return query
 
 
 def render_fill(channel: Calls, template_path: str, output_path: str, vault: Mapping[str, Any], today: date) -> None:
@@ -257,12 +308,18 @@ def render_fill(channel: Calls, template_path: str, output_path: str, vault: Map
         return ""
 
     def search(query: str, k: int = 5) -> list[dict[str, Any]]:
-        hits: list[dict[str, Any]] = channel.call("search", str(query), int(k))
+        hits: list[dict[str, Any]] = channel.call(
+            "search", _query(query, "search"), min(max(int(k), 1), MAX_SEARCH_HITS)
+        )
         return hits
 
     def ask(question: str, documents: Iterable[Any] | None = None) -> AnswerView:
-        ids = None if documents is None else [str(d["id"] if isinstance(d, Mapping) else d) for d in documents]
-        return AnswerView(channel.call("ask", str(question), ids))
+        ids = None
+        if documents is not None:
+            ids = [str(d["id"] if isinstance(d, Mapping) else d) for d in documents]
+            if len(ids) > MAX_ASK_DOCUMENTS:
+                raise FillError("template_error", f"ask() takes at most {MAX_ASK_DOCUMENTS} documents, not {len(ids)}.")
+        return AnswerView(channel.call("ask", _query(question, "ask"), ids))
 
     template = _open(template_path)
     env = environment(stage)

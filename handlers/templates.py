@@ -17,16 +17,15 @@ from gateway.problems import FieldError, Problem
 from gateway.signed_urls import download_link
 from storage import template_fills
 from storage.jobs import FINAL
-from storage.models import JobStatus, TemplateFill, utcnow
+from storage.models import Document, JobStatus, TemplateFill, utcnow
 from storage.secrets import instance_secret
 
 PERMISSION = "template_fill"
 MAX_DOCUMENT_IDS = 100
 
 
-def _fill_view(fill: TemplateFill, download_url: str | None) -> dict[str, Any]:
+def _fill_view(fill: TemplateFill, filled: Document | None, download_url: str | None) -> dict[str, Any]:
     job = fill.job
-    completed = job.status is JobStatus.completed
     failed = job.status in (JobStatus.failed, JobStatus.cancelled)
     return {
         "job_id": fill.id,
@@ -36,7 +35,8 @@ def _fill_view(fill: TemplateFill, download_url: str | None) -> dict[str, Any]:
         "created_at": fill.created_at,
         "started_at": job.started_at,
         "completed_at": job.finished_at if job.status in FINAL else None,
-        "filled_document_id": fill.filled_document_id if completed else None,
+        # Gone with the document, if its owner deleted it since.
+        "filled_document_id": filled.id if filled is not None else None,
         "filled_download_url": download_url,
         # A retry's note on a crashed attempt is for operators; callers see errors once the fill ends.
         "error_code": job.error_code if failed else None,
@@ -55,7 +55,7 @@ def _signing_view(session: Session) -> Callable[[TemplateFill], dict[str, Any]]:
             template_fills.find_filled_document(session, fill) if fill.job.status is JobStatus.completed else None
         )
         url = download_link(store, secret, document, base_url, now)[0] if document is not None else None
-        return _fill_view(fill, url)
+        return _fill_view(fill, document, url)
 
     return view
 
@@ -119,4 +119,4 @@ def cancel_fill(*, job_id: str) -> dict[str, Any]:
         fill = current_principal().tenant.get(session, TemplateFill, uuid.UUID(job_id))
         template_fills.cancel_fill(session, fill)
         session.flush()
-        return _fill_view(fill, None)
+        return _fill_view(fill, None, None)

@@ -11,7 +11,10 @@ child itself never holds a connection or a credential.
 
 from __future__ import annotations
 
+import io
 import multiprocessing
+import os
+import pickle
 import resource
 import time
 from collections.abc import Callable
@@ -36,6 +39,33 @@ class LimitExceeded(Exception):
         self.limit = limit
 
 
+# What a child may send: plain data, exceptions, and the types of our own packages. Anything else (a callable
+# such as os.system reached through pickle's REDUCE) is refused, so even a child whose sandbox was escaped
+# cannot run code in its parent by what it sends.
+_DATA_TYPES = frozenset(
+    {"str", "int", "float", "bool", "bytes", "list", "tuple", "dict", "set", "frozenset", "complex"}
+)
+_OUR_PACKAGES = ("fills.", "jobs.", "storage.", "vault.", "workflows.")
+_ALLOWED_MODULES = frozenset({"datetime", "uuid", "decimal", "collections"})
+# The child's environment loses these: it needs no database URL, bucket key or other secret of the gateway.
+_SECRET_PREFIXES = ("VAULTGATE_", "AWS_", "PG", "DATABASE_URL", "REDIS_URL")
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        # Decided before anything is imported: a message cannot make the parent import a module of its choosing.
+        ours = module.startswith(_OUR_PACKAGES) or module in _ALLOWED_MODULES
+        if module == "builtins" or ours:
+            found = super().find_class(module, name)
+            if isinstance(found, type) and (ours or name in _DATA_TYPES or issubclass(found, BaseException)):
+                return found
+        raise pickle.UnpicklingError(f"a sandboxed child may not send {module}.{name}")
+
+
+def _receive(connection: Connection) -> Any:
+    return _Unpickler(io.BytesIO(connection.recv_bytes())).load()
+
+
 class Channel:
     """The child's end: `call` blocks until the parent has served the call."""
 
@@ -50,6 +80,8 @@ class Channel:
 def _child(
     connection: Connection, function: Callable[..., Any], args: tuple[Any, ...], memory: int, cpu: int, channel: bool
 ) -> None:
+    for name in [key for key in os.environ if key.startswith(_SECRET_PREFIXES)]:
+        del os.environ[name]
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     try:
@@ -74,17 +106,20 @@ def _outcome(
     idle_seconds: float,
     timeout: float,
 ) -> tuple[str, Any]:
-    """Answer the child's calls until it sends its outcome; `idle` runs whenever the child is quiet that long."""
+    """Answer the child's calls until it sends its outcome; `idle` runs every `idle_seconds`, busy or not."""
+    next_idle = time.monotonic() + idle_seconds
     while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        now = time.monotonic()
+        if now >= deadline:
             raise LimitExceeded("time", f"stopped after {timeout:g} s")
-        if not receiver.poll(min(remaining, idle_seconds) if idle else remaining):
-            if idle is not None:
-                idle()
+        if idle is not None and now >= next_idle:
+            idle()
+            next_idle = now + idle_seconds
+        wait = min(deadline, next_idle) - now if idle is not None else deadline - now
+        if not receiver.poll(max(wait, 0)):
             continue
         try:
-            message = receiver.recv()
+            message = _receive(receiver)
         except EOFError:
             # Killed by the kernel: SIGXCPU past the CPU limit, or an allocation failure outside Python.
             raise LimitExceeded("resources", "stopped by its CPU or memory limit") from None
@@ -106,6 +141,9 @@ def run_limited(
     idle_seconds: float = 1.0,
 ) -> Result:
     """`function(*args)` in a child; its exceptions re-raised here, LimitExceeded if a bound was hit.
+
+    What the child sends back is unpickled with an allowlist (data, exceptions, our own types), and the
+    child runs without the gateway's secrets in its environment.
 
     With `serve`, the child is called as `function(channel, *args)` and each `channel.call(name, *args)` is
     answered by `serve(name, args)` here; whatever `serve` or `idle` raise stops the child and propagates.

@@ -191,11 +191,15 @@ def record_end(session: Session, document_id: uuid.UUID, code: str, message: str
         document.error_message = message[:1000]
 
 
+def visible_ids(session: Session, tenant: Tenant, document_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of `document_ids` the tenant can see: its own, not deleted."""
+    statement = tenant.select(Document).with_only_columns(Document.id).where(Document.id.in_(document_ids))
+    return set(session.scalars(statement))
+
+
 def require_visible(session: Session, tenant: Tenant, document_ids: list[uuid.UUID]) -> None:
     """NotFoundError for the first of `document_ids` the tenant cannot see (another tenant's, deleted, unknown)."""
-    visible = set(
-        session.scalars(tenant.select(Document).with_only_columns(Document.id).where(Document.id.in_(document_ids)))
-    )
+    visible = visible_ids(session, tenant, document_ids)
     for document_id in document_ids:
         if document_id not in visible:
             raise NotFoundError(Document.kind, document_id)

@@ -159,12 +159,15 @@ def heartbeat(session: Session, claim: Claim, lease: timedelta) -> None:
 
 
 def checkpoint(session: Session, claim: Claim, progress: int, stage: str) -> bool:
-    """Record progress, unless a cancel has been requested (answered True: the job stops where it was)."""
+    """Record progress (never lower than before), unless a cancel has been requested (answered True: the job
+    stops where it was)."""
     not_cancelled = Job.cancel_requested_at.is_(None)
+    # Never backwards: an attempt that takes a job over starts its stages again from the first.
+    forward = case((Job.progress > progress, Job.progress), else_=progress)
     cancelled_at = _fenced(
         session,
         claim,
-        progress=case((not_cancelled, progress), else_=Job.progress),
+        progress=case((not_cancelled, forward), else_=Job.progress),
         stage=case((not_cancelled, stage), else_=Job.stage),
     )
     return cancelled_at is not None

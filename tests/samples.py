@@ -136,3 +136,40 @@ def corrupt_docx() -> bytes:
     for offset in range(start + 4, start + 12):
         data[offset] ^= 0xFF
     return bytes(data)
+
+
+def two_sections_with_footnote(footnote: str) -> bytes:
+    """A DOCX of two sections whose footnotes part holds `footnote` (python-docx cannot add footnotes itself)."""
+    from docx.enum.section import WD_SECTION
+
+    document = WordDocument()
+    document.add_paragraph("First section")
+    document.add_section(WD_SECTION.NEW_PAGE)
+    document.add_paragraph("Second section")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    footnotes = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:footnotes xmlns:w="{w}">'
+        f'<w:footnote w:id="1"><w:p><w:r><w:t>{footnote}</w:t></w:r></w:p></w:footnote></w:footnotes>'
+    ).encode()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source:
+        types = source.read("[Content_Types].xml")
+        relationships = source.read("word/_rels/document.xml.rels")
+    footnotes_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+    footnotes_relationship = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
+    return rewrite_docx(
+        buffer.getvalue(),
+        {
+            "[Content_Types].xml": types.replace(
+                b"</Types>",
+                f'<Override PartName="/word/footnotes.xml" ContentType="{footnotes_type}"/></Types>'.encode(),
+            ),
+            "word/_rels/document.xml.rels": relationships.replace(
+                b"</Relationships>",
+                f'<Relationship Id="rIdNotes" Type="{footnotes_relationship}" Target="footnotes.xml"/>'
+                "</Relationships>".encode(),
+            ),
+        },
+        {"word/footnotes.xml": footnotes},
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 import threading
 import time
 import uuid
@@ -14,7 +16,7 @@ import pytest
 
 from gateway.settings import Settings
 from jobs.runtime import JobContext, JobFailed, JobKind
-from jobs.sandbox import LimitExceeded, run_limited
+from jobs.sandbox import Channel, LimitExceeded, run_limited
 from jobs.worker import WorkerPool
 from storage import jobs
 from storage.database import session_scope
@@ -251,3 +253,38 @@ def test_the_sandbox_returns_results_and_stops_runaway_children() -> None:
     with pytest.raises(LimitExceeded) as hogged:
         run_limited(_hog, timeout=30, memory_bytes=256 * 1024 * 1024)
     assert hogged.value.limit in ("memory", "resources")
+
+
+class _RunsACommand:
+    """What a child out of its sandbox could send: unpickling it would run a command in the parent."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _send_a_command(marker: str) -> _RunsACommand:
+    return _RunsACommand(marker)
+
+
+def _ask_parent(channel: Channel, question: str) -> str:
+    answer: str = channel.call("ask", question)
+    return answer.upper()
+
+
+def test_a_child_can_send_only_data_and_ask_only_what_its_parent_serves(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    with pytest.raises(pickle.UnpicklingError, match=r"may not send posix\.system"):
+        run_limited(_send_a_command, str(marker), timeout=30, memory_bytes=512 * 1024 * 1024)
+    assert not marker.exists()
+
+    asked: list[tuple[str, tuple[object, ...]]] = []
+
+    def serve(name: str, args: tuple[object, ...]) -> str:
+        asked.append((name, args))
+        return f"{args[0]} answered"
+
+    result = run_limited(_ask_parent, "why", timeout=30, memory_bytes=512 * 1024 * 1024, serve=serve)
+    assert (result, asked) == ("WHY ANSWERED", [("ask", ("why",))])

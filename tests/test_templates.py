@@ -270,6 +270,44 @@ def test_template_injection_is_refused_by_the_sandbox(
 
 
 @pytest.mark.parametrize(
+    ("paragraph", "code", "message"),
+    [
+        (
+            "{% autoescape false %}{{ documents[0].text }}{% endautoescape %}",
+            "template_forbidden",
+            "autoescape blocks are not allowed",
+        ),
+        ("{{ documents[0].text | e }}", "template_syntax_error", "No filter named 'e'"),
+        ("{{ documents[0].text | safe }}", "template_syntax_error", "No filter named 'safe'"),
+        ("{{ search('steel ' * 200) }}", "template_error", "search() takes at most 500 characters, not 1200"),
+    ],
+    ids=["autoescape_block", "escape_filter", "safe_filter", "long_query"],
+)
+def test_escaping_cannot_be_turned_off_and_calls_are_bounded(
+    client: TestClient, caller: Caller, paragraph: str, code: str, message: str
+) -> None:
+    project_id = project_with(
+        client, caller, "Tower", {"raw.txt": (b'<w:p/><w:fldSimple w:instr="INCLUDEPICTURE x"/>', "{}")}
+    )
+    finished = fill(client, caller, template([paragraph]), project_id=project_id)
+    assert (finished["status"], finished["error_code"]) == ("failed", code)
+    assert message in finished["error_message"]
+
+
+def test_footnotes_are_filled_once_and_vault_text_in_them_stays_text(client: TestClient, caller: Caller) -> None:
+    text = "{{ 7 * 7 }} & <b>bold</b>"
+    project_id = project_with(client, caller, "Tower", {"note.txt": (text.encode(), "{}")})
+    finished = fill(
+        client, caller, samples.two_sections_with_footnote("{{ documents[0].text }}"), project_id=project_id
+    )
+    data = download(client, finished["filled_download_url"])
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        footnotes = archive.read("word/footnotes.xml").decode()
+    assert "{{ 7 * 7 }} &amp; &lt;b&gt;bold&lt;/b&gt;" in footnotes
+    assert "49" not in footnotes
+
+
+@pytest.mark.parametrize(
     ("payload", "code", "message"),
     [
         (
