@@ -335,4 +335,3 @@ def render_fill(channel: Calls, template_path: str, output_path: str, vault: Map
         ) from None
     channel.call("stage", RENDERING_STAGE)
     template.save(output_path)
-
