@@ -138,16 +138,7 @@ class _VaultCalls:
         if not visible:
             return []
         hits = search(session, self.scope.tenant, query, limit=k, document_ids=visible)
-        return [
-            {
-                "document_id": str(hit.document_id),
-                "title": hit.title,
-                "snippet": hit.snippet,
-                "score": hit.score,
-                "location": {"type": hit.location_type, "number": hit.location_number},
-            }
-            for hit in hits
-        ]
+        return [hit.as_data() for hit in hits]
 
     def _ask(self, session: Session, question: str, among: list[str] | None) -> dict[str, Any]:
         # `ask(question, documents)` narrows the fill's scope, never widens it.

@@ -217,15 +217,4 @@ def search(
             project_id=uuid.UUID(project_id) if project_id else None,
             document_ids=[uuid.UUID(d) for d in document_ids] if document_ids else None,
         )
-    return {
-        "data": [
-            {
-                "document_id": hit.document_id,
-                "title": hit.title,
-                "snippet": hit.snippet,
-                "score": hit.score,
-                "location": {"type": hit.location_type, "number": hit.location_number},
-            }
-            for hit in hits
-        ]
-    }
+    return {"data": [hit.as_data() for hit in hits]}

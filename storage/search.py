@@ -33,6 +33,16 @@ class Hit:
     # The whole matching chunk, of which `snippet` is an excerpt.
     passage: str
 
+    def as_data(self) -> dict[str, Any]:
+        """The hit as the API, workflow steps and templates show it (JSON data: the id as a string)."""
+        return {
+            "document_id": str(self.document_id),
+            "title": self.title,
+            "snippet": self.snippet,
+            "score": self.score,
+            "location": {"type": self.location_type, "number": self.location_number},
+        }
+
 
 def _rows(session: Session, statement: Select[Any]) -> list[Any]:
     return list(session.execute(statement).all())

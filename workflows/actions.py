@@ -141,16 +141,7 @@ def search(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
         except NotFoundError as exc:
             raise ActionFailed("not_found", f"{exc}.") from None
     return {
-        "hits": [
-            {
-                "document_id": str(hit.document_id),
-                "title": hit.title,
-                "snippet": hit.snippet,
-                "score": hit.score,
-                "location": {"type": hit.location_type, "number": hit.location_number},
-            }
-            for hit in hits
-        ],
+        "hits": [hit.as_data() for hit in hits],
         "count": len(hits),
     }
 
