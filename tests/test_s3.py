@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,12 +10,13 @@ from pathlib import Path
 import boto3
 import httpx
 import pytest
+from docx import Document as WordDocument
 from starlette.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.settings import Settings
 from tests import samples
-from tests.conftest import Caller
+from tests.conftest import Caller, wait_for
 from tests.test_vault import ingest, search
 
 
@@ -62,3 +64,31 @@ def test_documents_live_in_the_bucket_and_download_through_a_presigned_url(
     assert fetched.status_code == 200
     assert fetched.content == data
     assert "attachment" in fetched.headers["content-disposition"]
+
+
+def test_a_template_fill_reads_its_template_from_the_bucket_and_stores_its_result_there(
+    s3_client: TestClient, s3_settings: Settings, s3_endpoint: str, caller: Caller
+) -> None:
+    source = ingest(s3_client, caller, "anchors.md", b"# Anchors\n\nStatus: Approved.\n")
+    started = s3_client.post(
+        "/api/v2/templates/fill",
+        files={"file": ("review.docx", samples.docx(["{{ documents[0].title }}: {{ documents[0].fields.status }}"]))},
+        data={"document_ids": source["id"]},
+        headers=caller.headers,
+    )
+    assert started.status_code == 202, started.text
+    status = f"/api/v2/templates/fill/{started.json()['job_id']}"
+    finished = wait_for(
+        lambda: (
+            (fill := s3_client.get(status, headers=caller.headers).json())["status"] != "pending"
+            and fill["status"] != "running"
+            and fill
+        )
+    )
+    assert finished["status"] == "completed", finished
+    url = finished["filled_download_url"]
+    assert url.startswith(f"{s3_endpoint}/{s3_settings.s3_bucket}/")
+    assert "X-Amz-Expires=3600" in url
+    filled = WordDocument(io.BytesIO(httpx.get(url).content))
+    assert [p.text for p in filled.paragraphs] == ["Anchors: Approved"]
+    assert not s3_settings.blob_dir.exists()
