@@ -173,3 +173,22 @@ def two_sections_with_footnote(footnote: str) -> bytes:
         },
         {"word/footnotes.xml": footnotes},
     )
+
+
+def docx_with_external_relationship(kind: str, target: str) -> bytes:
+    """A DOCX whose body has an external relationship of `kind` (`image`, `hyperlink`, …) to `target`."""
+    original = docx(["linked"])
+    with zipfile.ZipFile(io.BytesIO(original)) as source:
+        relationships = source.read("word/_rels/document.xml.rels")
+    relationship = (
+        f'<Relationship Id="rIdRemote" TargetMode="External" Target="{target}" '
+        f'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/{kind}"/>'
+    )
+    return rewrite_docx(
+        original,
+        {
+            "word/_rels/document.xml.rels": relationships.replace(
+                b"</Relationships>", relationship.encode() + b"</Relationships>"
+            )
+        },
+    )

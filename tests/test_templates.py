@@ -439,9 +439,15 @@ def test_a_completed_fill_signs_a_fresh_link_on_every_call(client: TestClient, c
         ("legacy.doc", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 2048, 415, "unsupported_media_type"),
         ("bomb.docx", samples.zip_bomb_docx, 422, "unsafe_document"),
         ("xxe.docx", samples.xxe_docx, 422, "unsafe_document"),
+        (
+            "beacon.docx",
+            lambda: samples.docx_with_external_relationship("image", "http://tracker.example/p.png"),
+            422,
+            "unsafe_document",
+        ),
         ("huge.docx", lambda: b"PK\x03\x04" + b"\x00" * (3 * 1024 * 1024), 413, "payload_too_large"),
     ],
-    ids=["pdf", "text", "docm", "legacy", "zip_bomb", "xxe", "too_large"],
+    ids=["pdf", "text", "docm", "legacy", "zip_bomb", "xxe", "remote_image", "too_large"],
 )
 def test_a_file_that_is_not_a_safe_docx_is_refused_and_nothing_is_stored(
     client: TestClient, caller: Caller, settings: Settings, name: str, make: Callable[[], bytes], status: int, code: str
@@ -488,6 +494,9 @@ def test_scope_and_permission_errors(client: TestClient, caller: Caller, tenants
     assert start(client, allowed, ok).status_code == 202
     admin = tenants.caller(organization_id=caller.organization_id, role=Role.admin, permissions=())
     assert start(client, admin, ok).status_code == 202
+    # A link someone may click is fine; only content Word would fetch on opening is refused.
+    linked = samples.docx_with_external_relationship("hyperlink", "https://example.com/spec")
+    assert start(client, caller, linked).status_code == 202
     reader = tenants.caller(scopes=["templates:read"])
     assert start(client, reader, ok).json()["code"] == "insufficient_scope"
 

@@ -52,7 +52,12 @@ class DocxReport:
 
     main_part: str
     parts: list[str]
-    external_targets: list[str] = field(default_factory=list)
+    # (relationship type, target) of every part the document loads from outside itself, hyperlinks included.
+    external: list[tuple[str, str]] = field(default_factory=list)
+
+    def loads_remote_content(self) -> list[str]:
+        """External targets Word fetches on opening (images, frames, attached templates), not links people click."""
+        return [target for kind, target in self.external if not kind.endswith("/hyperlink")]
 
 
 def safe_xml_parser() -> etree.XMLParser:
@@ -173,8 +178,8 @@ def _check_archive(archive: zipfile.ZipFile, limits: ZipLimits) -> DocxReport:
     for info in infos:
         if info.filename.endswith(".rels"):
             root = _parse_part(archive, info)
-            report.external_targets.extend(
-                rel.get("Target", "")
+            report.external.extend(
+                (rel.get("Type", ""), rel.get("Target", ""))
                 for rel in root.iter(f"{_RELATIONSHIPS_NS}Relationship")
                 if rel.get("TargetMode") == "External"
             )

@@ -8,7 +8,7 @@ from typing import IO
 from charset_normalizer import from_bytes
 
 from vault.docx_safety import TEMPLATE_LIMITS, VAULT_LIMITS, ZipLimits, check_docx
-from vault.errors import UnsupportedContent
+from vault.errors import UnsafeContent, UnsupportedContent
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -56,7 +56,11 @@ def sniff(source: IO[bytes], filename: str, docx_limits: ZipLimits = VAULT_LIMIT
 
 
 def require_docx(source: IO[bytes], limits: ZipLimits = TEMPLATE_LIMITS) -> None:
-    """UnsupportedContent unless `source` is a DOCX (by its bytes), UnsafeContent unless it passes the checklist."""
+    """UnsupportedContent unless `source` is a DOCX (by its bytes), UnsafeContent unless it passes the checklist.
+
+    A template's result is shared as a vault document, so one that would load content from elsewhere when
+    opened (a remote image, frame or attached template: a tracking beacon, or a credential leak) is refused.
+    """
     source.seek(0)
     head = source.read(len(_OLE))
     source.seek(0)
@@ -64,5 +68,10 @@ def require_docx(source: IO[bytes], limits: ZipLimits = TEMPLATE_LIMITS) -> None
         raise UnsupportedContent(_OLE_REFUSED)
     if not head.startswith(_ZIP):
         raise UnsupportedContent("The template is not a Word document; upload a .docx file.")
-    check_docx(source, limits)
+    remote = check_docx(source, limits).loads_remote_content()
     source.seek(0)
+    if remote:
+        raise UnsafeContent(
+            f"The template loads content from outside itself when opened ({remote[0][:200]}); "
+            "embed it instead of linking it."
+        )
