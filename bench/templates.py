@@ -6,7 +6,8 @@ template and data in this process (no sandbox, no child). Beside it:
 - the child-process overhead on its own: `run_limited` of `len` over the same data
   (fork from the fork server, the data pickled across, the outcome sent back);
 - `render_fill` in a bounded child, as the job runs it;
-- `templates.start_fill` → `completed` over HTTP against a real `vaultgate serve` with 2 idle workers:
+- `templates.start_fill` → `completed` over HTTP against a real `vaultgate serve` (the console script) with
+  2 idle workers:
   upload, checklist, queue, lease, the syntax check and the render (two children), storing the result.
 """
 
@@ -169,7 +170,8 @@ def end_to_end(work: Path) -> float:
         "VAULTGATE_BLOB_DIR": str(work / "blobs"),
         "VAULTGATE_LOG_LEVEL": "warning",
     }
-    server = subprocess.Popen([sys.executable, "-m", "gateway", "serve"], env=env, cwd=ROOT)
+    # The console script, as `make serve` and the Docker image run it.
+    server = subprocess.Popen([str(Path(sys.executable).parent / "vaultgate"), "serve"], env=env, cwd=ROOT)
     durations = []
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v2", headers={"Authorization": f"Bearer {key}"}) as c:

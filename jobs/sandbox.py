@@ -16,19 +16,36 @@ import multiprocessing
 import os
 import pickle
 import resource
+import sys
 import time
 from collections.abc import Callable
+from multiprocessing import process
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
+
+from jobs.forkserver import MAIN_SCRIPT_VARIABLE
 
 Result = TypeVar("Result")
 # The parent's answer to a child's call: `serve(name, args)`.
 Serve = Callable[[str, tuple[Any, ...]], Any]
 
-# The fork server starts once per process with the main module, the parsers and Jinja already imported, so a
-# child only forks: without "__main__" each child would import the whole main module again (~200 ms).
+# The fork server starts once per process with the parsers, Jinja and docxtpl already imported, so a child
+# only forks (~10 ms); `jobs.forkserver` keeps each child from running the main script again (~1 s).
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["__main__", "vault.extract", "workflows.expressions", "fills.render"])
+_CONTEXT.set_forkserver_preload(["jobs.forkserver", "vault.extract", "workflows.expressions", "fills.render"])
+
+
+def _name_main_script() -> None:
+    """Tell the fork server (through its environment, read when it starts) which script is the main one."""
+    script = getattr(sys.modules["__main__"], "__file__", None)
+    if script and getattr(sys.modules["__main__"], "__spec__", None) is None:
+        # As multiprocessing names it in what it sends each child (spawn.get_preparation_data).
+        os.environ.setdefault(
+            MAIN_SCRIPT_VARIABLE, os.path.normpath(os.path.join(getattr(process, "ORIGINAL_DIR", ""), script))
+        )
+
+
+_name_main_script()
 
 
 class LimitExceeded(Exception):

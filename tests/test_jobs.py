@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -22,7 +24,7 @@ from storage import jobs
 from storage.database import session_scope
 from storage.models import Job, JobStatus, Mode
 from storage.tenancy import Tenant
-from tests.conftest import Tenants, wait_for
+from tests.conftest import ROOT, Tenants, wait_for
 
 
 class Recorder:
@@ -288,3 +290,20 @@ def test_a_child_can_send_only_data_and_ask_only_what_its_parent_serves(tmp_path
 
     result = run_limited(_ask_parent, "why", timeout=30, memory_bytes=512 * 1024 * 1024, serve=serve)
     assert (result, asked) == ("WHY ANSWERED", [("ask", ("why",))])
+
+
+def test_a_sandboxed_child_does_not_run_the_main_script_again(tmp_path: Path) -> None:
+    # `vaultgate serve` is a console script: each child re-running it imported the whole gateway (~1 s).
+    runs = tmp_path / "runs"
+    script = tmp_path / "main_script.py"
+    script.write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+        f"with open({str(runs)!r}, 'a') as log:\n    log.write('ran\\n')\n"
+        "from jobs.sandbox import run_limited\n"
+        "if __name__ == '__main__':\n"
+        "    assert run_limited(len, [1, 2], timeout=30, memory_bytes=512 * 1024 * 1024) == 2\n"
+        "    assert run_limited(len, [1, 2, 3], timeout=30, memory_bytes=512 * 1024 * 1024) == 3\n"
+    )
+    finished = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert runs.read_text() == "ran\n"
