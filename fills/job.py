@@ -74,9 +74,8 @@ def _document_view(document: Document) -> dict[str, Any]:
 class _Scope:
     tenant: Tenant
     project_id: uuid.UUID | None
-    # The documents the fill named (None: all in the project or vault), and those it found ready: the ones
-    # `documents` lists, and the only ones `search` and `ask` read.
-    named: list[uuid.UUID] | None
+    # The documents found ready in scope when the fill started: those `documents` lists, and the only ones
+    # `search` and `ask` read.
     found: set[str] = field(default_factory=set)
 
     def still_visible(self, session: Session, among: set[str] | None = None) -> list[uuid.UUID]:
@@ -144,20 +143,8 @@ class _VaultCalls:
         # `ask(question, documents)` narrows the fill's scope, never widens it.
         visible = self.scope.still_visible(session, None if among is None else set(among))
         if not visible:
-            return {"answer": answers.NO_ANSWER, "citations": []}
-        found = answers.answer(session, self.scope.tenant, question, document_ids=visible, sentences=2)
-        return {
-            "answer": found.text,
-            "citations": [
-                {
-                    "document_id": str(c.document_id),
-                    "title": c.title,
-                    "location": {"type": c.location_type, "number": c.location_number},
-                    "snippet": c.snippet,
-                }
-                for c in found.citations
-            ],
-        }
+            return answers.Answer(answers.NO_ANSWER, []).as_data()
+        return answers.answer(session, self.scope.tenant, question, document_ids=visible).as_data()
 
 
 def _well_formed(name: str, args: tuple[Any, ...]) -> bool:
@@ -225,7 +212,6 @@ def run(context: JobContext) -> None:
             fill.created_by,
             fill.project_id,
         )
-        named = [uuid.UUID(d) for d in fill.document_ids] or None
     with tempfile.TemporaryDirectory(prefix="vaultgate-fill-") as work:
         template, output = Path(work) / "template.docx", Path(work) / "filled.docx"
         with template.open("wb") as local:
@@ -234,7 +220,7 @@ def run(context: JobContext) -> None:
         _validate(template)
         _bounded(context, check_template, str(template), idle=lambda: context.checkpoint(*VALIDATING))
         context.checkpoint(PROGRESS[SOURCING_STAGE], SOURCING_STAGE)
-        scope = _Scope(tenant, project_id, named)
+        scope = _Scope(tenant, project_id)
         vault = _source(context, scope, fill_id)
         calls = _VaultCalls(context, scope)
         _bounded(context, render_fill, str(template), str(output), vault, date.today(), idle=calls.idle, calls=calls)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,21 @@ class Citation:
 class Answer:
     text: str
     citations: list[Citation]
+
+    def as_data(self) -> dict[str, Any]:
+        """`{answer, citations: [{document_id, title, location, snippet}]}`, as JSON data."""
+        return {
+            "answer": self.text,
+            "citations": [
+                {
+                    "document_id": str(c.document_id),
+                    "title": c.title,
+                    "location": {"type": c.location_type, "number": c.location_number},
+                    "snippet": c.snippet,
+                }
+                for c in self.citations
+            ],
+        }
 
 
 @dataclass(frozen=True)
