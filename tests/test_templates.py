@@ -461,6 +461,7 @@ def test_a_file_that_is_not_a_safe_docx_is_refused_and_nothing_is_stored(
         assert problem["errors"] == [{"detail": problem["detail"], "pointer": "/file"}]
     assert client.get(FILLS, headers=caller.headers).json()["data"] == []
     assert not settings.blob_dir.exists() or not any(p.is_file() for p in settings.blob_dir.rglob("*"))
+    assert client.get("/api/v2/health").status_code == 200
 
 
 def test_scope_and_permission_errors(client: TestClient, caller: Caller, tenants: Tenants) -> None:
