@@ -10,6 +10,8 @@ from __future__ import annotations
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path, PurePosixPath
@@ -28,6 +30,7 @@ from fills.render import (
     check_template,
     render_fill,
 )
+from gateway.settings import Settings
 from jobs.runtime import JobContext, JobFailed, JobKind
 from jobs.sandbox import LimitExceeded, run_limited
 from storage import documents, template_fills
@@ -70,6 +73,20 @@ def _document_view(document: Document) -> dict[str, Any]:
     }
 
 
+# Records a fill's progress and stage; raises to stop it (a cancel, a lost lease).
+Report = Callable[[int, str], None]
+Sessions = Callable[[], AbstractContextManager[Session]]
+
+
+@dataclass(frozen=True)
+class FillScope:
+    """Whose vault a fill reads, and how much of it: a project, some documents (empty: all in scope), or both."""
+
+    tenant: Tenant
+    project_id: uuid.UUID | None
+    document_ids: list[uuid.UUID]
+
+
 @dataclass
 class _Scope:
     tenant: Tenant
@@ -87,9 +104,10 @@ class _Scope:
 class _VaultCalls:
     """Serves the child: its stages become checkpoints, its `search` and `ask` are answered within the scope."""
 
-    def __init__(self, context: JobContext, scope: _Scope) -> None:
-        self.context = context
+    def __init__(self, sessions: Sessions, scope: _Scope, report: Report) -> None:
+        self.sessions = sessions
         self.scope = scope
+        self.report = report
         self.stage = SOURCING_STAGE
         self.progress = PROGRESS[SOURCING_STAGE]
         self.calls = 0
@@ -107,7 +125,7 @@ class _VaultCalls:
     def idle(self) -> None:
         """A checkpoint while the child works: a cancel request stops it within a second."""
         self._recorded, self._writes, self._pending = time.monotonic(), self._writes + 1, False
-        self.context.checkpoint(self.progress, self.stage)
+        self.report(self.progress, self.stage)
 
     def flush(self) -> None:
         """Write the stage the render ended in, if it has not been."""
@@ -128,7 +146,7 @@ class _VaultCalls:
                 raise JobFailed(
                     "vault_call_limit", f"The template called search or ask more than {MAX_VAULT_CALLS} times."
                 )
-            with self.context.session() as session:
+            with self.sessions() as session:
                 self._answered[key] = self._search(session, *args) if name == "search" else self._ask(session, *args)
         return self._answered[key]
 
@@ -163,8 +181,9 @@ def _is_query(value: Any) -> bool:
     return isinstance(value, str) and len(value) <= MAX_QUERY_CHARS
 
 
-def _bounded(context: JobContext, function: Any, *args: Any, idle: Any, calls: _VaultCalls | None = None) -> None:
-    settings = context.settings
+def _bounded(
+    settings: Settings, function: Any, *args: Any, idle: Callable[[], None], calls: _VaultCalls | None = None
+) -> None:
     try:
         run_limited(
             function,
@@ -198,6 +217,21 @@ def _validate(template: Path) -> None:
             raise JobFailed("unsafe_document", str(exc)) from None
 
 
+def fill_template(
+    settings: Settings, sessions: Sessions, scope: FillScope, template: Path, output: Path, report: Report
+) -> None:
+    """Fill the DOCX at `template` from the vault in `scope` into `output`: checked, sourced, rendered in bounded
+    children. JobFailed says why a template cannot be filled; whatever `report` raises stops the fill."""
+    # Checked at upload too; again here, as the bytes this worker is about to parse.
+    _validate(template)
+    _bounded(settings, check_template, str(template), idle=lambda: report(*VALIDATING))
+    report(PROGRESS[SOURCING_STAGE], SOURCING_STAGE)
+    sources = _Scope(scope.tenant, scope.project_id)
+    vault = _source(sessions, scope, sources)
+    calls = _VaultCalls(sessions, sources, report)
+    _bounded(settings, render_fill, str(template), str(output), vault, date.today(), idle=calls.idle, calls=calls)
+
+
 def run(context: JobContext) -> None:
     fill_id = uuid.UUID(context.payload["fill_id"])
     context.checkpoint(*VALIDATING)
@@ -206,60 +240,47 @@ def run(context: JobContext) -> None:
         if fill is None:
             raise JobFailed("fill_missing", "The fill's record is gone.")
         tenant = Tenant(fill.organization_id, fill.mode)
-        blob_key, filename, user_id, project_id = (
-            fill.template_blob_key,
-            fill.template_filename,
-            fill.created_by,
-            fill.project_id,
-        )
+        scope = FillScope(tenant, fill.project_id, [uuid.UUID(d) for d in fill.document_ids])
+        blob_key, filename, user_id = fill.template_blob_key, fill.template_filename, fill.created_by
     with tempfile.TemporaryDirectory(prefix="vaultgate-fill-") as work:
         template, output = Path(work) / "template.docx", Path(work) / "filled.docx"
         with template.open("wb") as local:
             context.settings.blob_store().copy_to(blob_key, local)
-        # Checked at upload too; again here, as the bytes this worker is about to parse.
-        _validate(template)
-        _bounded(context, check_template, str(template), idle=lambda: context.checkpoint(*VALIDATING))
-        context.checkpoint(PROGRESS[SOURCING_STAGE], SOURCING_STAGE)
-        scope = _Scope(tenant, project_id)
-        vault = _source(context, scope, fill_id)
-        calls = _VaultCalls(context, scope)
-        _bounded(context, render_fill, str(template), str(output), vault, date.today(), idle=calls.idle, calls=calls)
+        fill_template(context.settings, context.session, scope, template, output, context.checkpoint)
         with output.open("rb") as source:
             metadata = {"template_fill_id": str(fill_id)}
-            _store(
-                context, fill_id, tenant, NewFile(user_id, source, _filled_name(filename), DOCX, project_id, metadata)
-            )
+            filled = NewFile(user_id, source, filled_name(filename), DOCX, scope.project_id, metadata)
+            _store(context, fill_id, tenant, filled)
 
 
-def _filled_name(template_filename: str) -> str:
+def filled_name(template_filename: str) -> str:
+    """`Review.docx` → `Review-filled.docx`."""
     stem = PurePosixPath(template_filename).stem or "template"
     return f"{stem}-filled.docx"
 
 
-def _source(context: JobContext, scope: _Scope, fill_id: uuid.UUID) -> dict[str, Any]:
+def _source(sessions: Sessions, scope: FillScope, sources: _Scope) -> dict[str, Any]:
     """What the template sees of the vault: the project and the ready documents in scope, text included."""
-    with context.session() as session:
-        fill = template_fills.find_fill(session, fill_id)
-        assert fill is not None
-        found = template_fills.scoped_documents(session, scope.tenant, fill)
+    with sessions() as session:
+        found = template_fills.scoped_documents(session, scope.tenant, scope.project_id, scope.document_ids)
         if len(found) > template_fills.MAX_SCOPE_DOCUMENTS:
             raise JobFailed(
                 "scope_too_large",
                 f"More than {template_fills.MAX_SCOPE_DOCUMENTS} documents are in scope; "
                 "name a project or document_ids to fill from fewer.",
             )
-        project = None
-        if scope.project_id is not None:
-            row = scope.tenant.get(session, Project, scope.project_id)
-            project = {"id": str(row.id), "name": row.name, "description": row.description}
         if sum(len(document.text or "") for document in found) > MAX_SCOPE_TEXT_CHARS:
             raise JobFailed(
                 "scope_too_large",
                 f"The documents in scope hold over {MAX_SCOPE_TEXT_CHARS // (1024 * 1024)} M characters of text; "
                 "name a project or document_ids to fill from fewer.",
             )
+        project = None
+        if scope.project_id is not None:
+            row = scope.tenant.get(session, Project, scope.project_id)
+            project = {"id": str(row.id), "name": row.name, "description": row.description}
         views = [_document_view(document) for document in found]
-    scope.found = {view["id"] for view in views}
+    sources.found = {view["id"] for view in views}
     return {"project": project, "documents": views}
 
 

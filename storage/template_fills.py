@@ -96,16 +96,18 @@ def find_fill(session: Session, fill_id: uuid.UUID) -> TemplateFill | None:
     return session.get(TemplateFill, fill_id)
 
 
-def scoped_documents(session: Session, tenant: Tenant, fill: TemplateFill) -> list[Document]:
-    """The ready documents the fill sources from, oldest first: those named, else the project's, else the vault's.
+def scoped_documents(
+    session: Session, tenant: Tenant, project_id: uuid.UUID | None, document_ids: list[uuid.UUID]
+) -> list[Document]:
+    """The ready documents a fill sources from, oldest first: those named, else the project's, else the vault's.
 
     Documents named but deleted or not ready since the fill started are left out, as search leaves them out.
     """
     statement = tenant.select(Document).where(Document.status == DocumentStatus.ready)
-    if fill.document_ids:
-        statement = statement.where(Document.id.in_([uuid.UUID(d) for d in fill.document_ids]))
-    if fill.project_id is not None:
-        statement = statement.where(Document.project_id == fill.project_id)
+    if document_ids:
+        statement = statement.where(Document.id.in_(document_ids))
+    if project_id is not None:
+        statement = statement.where(Document.project_id == project_id)
     statement = statement.order_by(Document.created_at, Document.id).limit(MAX_SCOPE_DOCUMENTS + 1)
     return list(session.scalars(statement))
 
