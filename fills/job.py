@@ -80,11 +80,11 @@ Sessions = Callable[[], AbstractContextManager[Session]]
 
 @dataclass(frozen=True)
 class FillScope:
-    """Whose vault a fill reads, and how much of it: a project, some documents (empty: all in scope), or both."""
+    """Whose vault a fill reads, and how much of it: a project, some documents (None: all of them), or both."""
 
     tenant: Tenant
     project_id: uuid.UUID | None
-    document_ids: list[uuid.UUID]
+    document_ids: list[uuid.UUID] | None
 
 
 @dataclass
@@ -240,7 +240,8 @@ def run(context: JobContext) -> None:
         if fill is None:
             raise JobFailed("fill_missing", "The fill's record is gone.")
         tenant = Tenant(fill.organization_id, fill.mode)
-        scope = FillScope(tenant, fill.project_id, [uuid.UUID(d) for d in fill.document_ids])
+        # The API's `document_ids` narrows the scope when it names any.
+        scope = FillScope(tenant, fill.project_id, [uuid.UUID(d) for d in fill.document_ids] or None)
         blob_key, filename, user_id = fill.template_blob_key, fill.template_filename, fill.created_by
     with tempfile.TemporaryDirectory(prefix="vaultgate-fill-") as work:
         template, output = Path(work) / "template.docx", Path(work) / "filled.docx"

@@ -35,7 +35,9 @@ class FillFilters:
     status: JobStatus | None = None
 
 
-def check_scope(session: Session, tenant: Tenant, project_id: uuid.UUID | None, document_ids: list[uuid.UUID]) -> None:
+def check_scope(
+    session: Session, tenant: Tenant, project_id: uuid.UUID | None, document_ids: list[uuid.UUID] | None
+) -> None:
     """NotFoundError for a project or document the tenant cannot see; documents must be in the project named."""
     if project_id is not None:
         tenant.get(session, Project, project_id)
@@ -97,14 +99,15 @@ def find_fill(session: Session, fill_id: uuid.UUID) -> TemplateFill | None:
 
 
 def scoped_documents(
-    session: Session, tenant: Tenant, project_id: uuid.UUID | None, document_ids: list[uuid.UUID]
+    session: Session, tenant: Tenant, project_id: uuid.UUID | None, document_ids: list[uuid.UUID] | None
 ) -> list[Document]:
-    """The ready documents a fill sources from, oldest first: those named, else the project's, else the vault's.
+    """The ready documents a fill sources from, oldest first: those named (None: all), of the project if one is
+    named, else of the whole vault.
 
     Documents named but deleted or not ready since the fill started are left out, as search leaves them out.
     """
     statement = tenant.select(Document).where(Document.status == DocumentStatus.ready)
-    if document_ids:
+    if document_ids is not None:
         statement = statement.where(Document.id.in_(document_ids))
     if project_id is not None:
         statement = statement.where(Document.project_id == project_id)

@@ -83,7 +83,7 @@ outputs:
         (
             20,
             "/steps/3/action",
-            "'fly' is not one of ['select_documents', 'search', 'extract_fields', 'check_rules', 'summarize']",
+            "'fly' is not one of ['select_documents', 'search', 'extract_fields', 'check_rules', 'summarize', 'fill_template']",
         ),
         (23, "/outputs/result", "duplicate key"),
     ]

@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
@@ -20,12 +20,17 @@ import jsonschema
 import regex
 from sqlalchemy.orm import Session
 
+from fills.job import FillScope
+from fills.stored import fill_stored_template
+from gateway.settings import Settings
+from jobs.runtime import JobFailed
 from storage import documents
-from storage.errors import ConflictError, NotFoundError
+from storage.errors import ConflictError, InvalidInputError, NotFoundError
 from storage.models import Document, DocumentStatus
 from storage.search import search as search_chunks
 from storage.tenancy import Tenant
 from vault import summarize as summaries
+from vault.errors import UnsupportedContent
 from workflows.definition import SCHEMA_PATH
 
 # A user's pattern runs against a whole document: bounded, so a catastrophic one fails the step, not the worker.
@@ -46,6 +51,11 @@ class Scope:
     tenant: Tenant
     project_id: uuid.UUID | None
     session: Callable[[], AbstractContextManager[Session]]
+    # What filling a template needs besides the vault: the worker's settings, whose document the result is,
+    # and a checkpoint that keeps a long render cancellable. Set by the run.
+    settings: Settings | None = None
+    user_id: uuid.UUID | None = None
+    keep_alive: Callable[[], None] = field(default=lambda: None)
 
 
 @cache
@@ -228,10 +238,34 @@ def summarize(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
     return {"summary": " ".join(s.text for s in summaries.best(candidates, count)), "items": items}
 
 
+def fill_template(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
+    if scope.settings is None or scope.user_id is None:
+        raise ActionFailed("invalid_arguments", "fill_template fills a template only inside a run.")
+    # Documents given (even none at all, as an earlier step may find) are the whole scope.
+    ids = None
+    if "documents" in arguments:
+        ids = list(dict.fromkeys(uuid.UUID(d["id"] if isinstance(d, dict) else d) for d in arguments["documents"]))
+    fill_scope = FillScope(scope.tenant, _project(scope, arguments), ids)
+    try:
+        filled = fill_stored_template(
+            scope.settings, scope.session, fill_scope, uuid.UUID(arguments["template"]), scope.user_id, scope.keep_alive
+        )
+    except NotFoundError as exc:
+        raise ActionFailed("document_not_found", f"{exc}.") from None
+    except InvalidInputError as exc:
+        raise ActionFailed("invalid_arguments", f"with/documents: {exc.detail}.") from None
+    except UnsupportedContent as exc:
+        raise ActionFailed("template_not_docx", str(exc)) from None
+    except JobFailed as exc:
+        raise ActionFailed(exc.code, exc.message) from None
+    return {"document_id": str(filled.document_id), "filename": filled.filename}
+
+
 ACTIONS: dict[str, Callable[[Scope, dict[str, Any]], dict[str, Any]]] = {
     "select_documents": select_documents,
     "search": search,
     "extract_fields": extract_fields,
     "check_rules": check_rules,
     "summarize": summarize,
+    "fill_template": fill_template,
 }

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -93,7 +95,8 @@ def run(context: JobContext) -> None:
         )
         done = {position: step.result for position, step in workflows.finished_steps(session, run_id).items()}
         inputs, project_id, timeout_seconds = found.inputs, found.project_id, found.timeout_seconds
-    scope = Scope(context.claim.tenant, project_id, context.session)
+        user_id = found.created_by
+    scope = Scope(context.claim.tenant, project_id, context.session, context.settings, user_id)
     values: dict[str, Any] = {
         "inputs": inputs,
         "project_id": str(project_id) if project_id else None,
@@ -105,7 +108,9 @@ def run(context: JobContext) -> None:
             continue
         _check_deadline(context.claim.started_at, timeout_seconds, f"step '{step.name}'")
         context.checkpoint(_progress(position, total), step.name)
-        result = _run_step(context, scope, step, position, values)
+        # A step that takes long (filling a template) checks in, so a cancel still stops it within a second.
+        keep_alive = partial(context.checkpoint, _progress(position, total), step.name)
+        result = _run_step(context, replace(scope, keep_alive=keep_alive), step, position, values)
 
         def keep(
             session: Session, position: int = position, step: Step = step, result: dict[str, Any] = result
