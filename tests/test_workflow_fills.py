@@ -52,6 +52,8 @@ def test_a_step_fills_a_stored_template_from_the_documents_an_earlier_step_chose
     template = ingest(client, caller, "submittal-review.docx", DEMO_TEMPLATE.read_bytes(), project_id=project_id)
     run = run_review(client, caller, settings, project_id, template["id"])
     assert run["status"] == "completed", run
+    detail = client.get(f"/api/v2/workflows/{run['workflow_id']}", headers=caller.headers)
+    assert [step["action"] for step in detail.json()["steps"]] == ["select_documents", "fill_template"]
     assert run["outputs"]["filename"] == "submittal-review-filled.docx"
 
     link = client.get(f"/api/v2/vault/documents/{run['outputs']['document_id']}/download", headers=caller.headers)
