@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 import sys
 
-MAIN_SCRIPT_VARIABLE = "VAULTGATE_SANDBOX_MAIN_SCRIPT"
+# Named in `jobs.sandbox`, which sets it; repeated here so that nothing but the fork server imports this module.
+_MAIN_SCRIPT_VARIABLE = "VAULTGATE_SANDBOX_MAIN_SCRIPT"
 
-_script = os.environ.get(MAIN_SCRIPT_VARIABLE)
-if _script:
+_script = os.environ.get(_MAIN_SCRIPT_VARIABLE)
+# Only in the fork server, whose `__main__` (started with `python -c`) has no file of its own.
+if _script and getattr(sys.modules["__main__"], "__file__", None) is None:
     sys.modules["__main__"].__file__ = _script

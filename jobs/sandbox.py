@@ -11,19 +11,19 @@ child itself never holds a connection or a credential.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import multiprocessing
 import os
 import pickle
 import resource
 import sys
+import threading
 import time
 from collections.abc import Callable
-from multiprocessing import process
+from multiprocessing import forkserver, process
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
-
-from jobs.forkserver import MAIN_SCRIPT_VARIABLE
 
 Result = TypeVar("Result")
 # The parent's answer to a child's call: `serve(name, args)`.
@@ -35,14 +35,19 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["jobs.forkserver", "vault.extract", "workflows.expressions", "fills.render"])
 
 
+# Read by `jobs.forkserver` in the fork server.
+MAIN_SCRIPT_VARIABLE = "VAULTGATE_SANDBOX_MAIN_SCRIPT"
+
+
 def _name_main_script() -> None:
     """Tell the fork server (through its environment, read when it starts) which script is the main one."""
     script = getattr(sys.modules["__main__"], "__file__", None)
     if script and getattr(sys.modules["__main__"], "__spec__", None) is None:
         # As multiprocessing names it in what it sends each child (spawn.get_preparation_data).
-        os.environ.setdefault(
-            MAIN_SCRIPT_VARIABLE, os.path.normpath(os.path.join(getattr(process, "ORIGINAL_DIR", ""), script))
-        )
+        directory = getattr(process, "ORIGINAL_DIR", None) or os.getcwd()
+        os.environ[MAIN_SCRIPT_VARIABLE] = os.path.normpath(os.path.join(directory, script))
+    else:
+        os.environ.pop(MAIN_SCRIPT_VARIABLE, None)
 
 
 _name_main_script()
@@ -56,27 +61,28 @@ class LimitExceeded(Exception):
         self.limit = limit
 
 
-# What a child may send: plain data, exceptions, and the types of our own packages. Anything else (a callable
-# such as os.system reached through pickle's REDUCE) is refused, so even a child whose sandbox was escaped
-# cannot run code in its parent by what it sends.
-_DATA_TYPES = frozenset(
-    {"str", "int", "float", "bool", "bytes", "list", "tuple", "dict", "set", "frozenset", "complex"}
-)
+# What a child may send: plain data (pickled as opcodes, never looked up), exceptions, and plain records
+# (dataclasses) of our own packages. Anything else (a callable such as os.system, one reached through a
+# dotted name such as `module.operator.attrgetter`, even `bytes` called with a huge size) is refused, so
+# even a child whose sandbox was escaped cannot make its parent run code by what it sends.
 _OUR_PACKAGES = ("fills.", "jobs.", "storage.", "vault.", "workflows.")
-_ALLOWED_MODULES = frozenset({"datetime", "uuid", "decimal", "collections"})
 # The child's environment loses these: it needs no database URL, bucket key or other secret of the gateway.
 _SECRET_PREFIXES = ("VAULTGATE_", "AWS_", "PG", "DATABASE_URL", "REDIS_URL")
 
 
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
-        # Decided before anything is imported: a message cannot make the parent import a module of its choosing.
-        ours = module.startswith(_OUR_PACKAGES) or module in _ALLOWED_MODULES
-        if module == "builtins" or ours:
+        # Decided by name before anything is imported: a message cannot make the parent import a module.
+        if "." not in name and (module == "builtins" or module.startswith(_OUR_PACKAGES)):
             found = super().find_class(module, name)
-            if isinstance(found, type) and (ours or name in _DATA_TYPES or issubclass(found, BaseException)):
+            # Exception, not BaseException: a SystemExit or KeyboardInterrupt would end the worker thread.
+            if isinstance(found, type) and (issubclass(found, Exception) or _is_record(module, found)):
                 return found
         raise pickle.UnpicklingError(f"a sandboxed child may not send {module}.{name}")
+
+
+def _is_record(module: str, found: type) -> bool:
+    return module != "builtins" and dataclasses.is_dataclass(found) and found.__module__ == module
 
 
 def _receive(connection: Connection) -> Any:
@@ -94,10 +100,31 @@ class Channel:
         return self._connection.recv()
 
 
+def _is_secret(name: str) -> bool:
+    return name.startswith(_SECRET_PREFIXES) and name != MAIN_SCRIPT_VARIABLE
+
+
+_FORK_SERVER_LOCK = threading.Lock()
+
+
+def start_fork_server() -> None:
+    """Start the fork server now, without the gateway's secrets in the environment every child inherits.
+
+    For a process about to start its worker threads: `os.environ` is changed for the moment the server starts.
+    Without this call the fork server starts with the first child, inheriting the environment as it is.
+    """
+    with _FORK_SERVER_LOCK:
+        secrets = {name: os.environ.pop(name) for name in list(os.environ) if _is_secret(name)}
+        try:
+            forkserver.ensure_running()
+        finally:
+            os.environ.update(secrets)
+
+
 def _child(
     connection: Connection, function: Callable[..., Any], args: tuple[Any, ...], memory: int, cpu: int, channel: bool
 ) -> None:
-    for name in [key for key in os.environ if key.startswith(_SECRET_PREFIXES)]:
+    for name in [key for key in os.environ if _is_secret(key)]:
         del os.environ[name]
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
@@ -165,6 +192,9 @@ def run_limited(
     With `serve`, the child is called as `function(channel, *args)` and each `channel.call(name, *args)` is
     answered by `serve(name, args)` here; whatever `serve` or `idle` raise stops the child and propagates.
     """
+    if getattr(function, "__module__", None) == "__main__":
+        # A child never runs the main script again (see jobs.forkserver), so it could not find the function.
+        raise ValueError(f"{function.__qualname__} must live in an importable module to run in a child")
     receiver, sender = _CONTEXT.Pipe(duplex=serve is not None)
     cpu = cpu_seconds if cpu_seconds is not None else max(1, int(timeout))
     process = _CONTEXT.Process(

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway.settings import Settings
 from jobs.kinds import KINDS
 from jobs.runtime import JobCancelled, JobContext, JobFailed, JobKind, lease
+from jobs.sandbox import start_fork_server
 from jobs.signals import ExternalSignals, wakeup_for
 from storage import jobs
 from storage.database import session_scope
@@ -85,6 +86,8 @@ class WorkerPool:
     def start(self) -> None:
         if not self._threads:
             return
+        # Before any worker thread exists, so the sandbox's children never see this process's secrets.
+        start_fork_server()
         self._signals.start()
         for thread in self._threads:
             thread.start()

@@ -307,3 +307,67 @@ def test_a_sandboxed_child_does_not_run_the_main_script_again(tmp_path: Path) ->
     finished = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert finished.returncode == 0, finished.stderr
     assert runs.read_text() == "ran\n"
+
+
+def test_a_child_started_by_a_worker_pool_never_sees_the_gateways_secrets(tmp_path: Path) -> None:
+    (tmp_path / "env_probe.py").write_text(
+        "import os\n"
+        "def read(_unused):\n"
+        "    seen = [os.environ.get('VAULTGATE_FAKE_SECRET', '')]\n"
+        "    for path in ('/proc/self/environ', f'/proc/{os.getppid()}/environ'):\n"
+        "        with open(path, 'rb') as source:\n"
+        "            seen.append(source.read().decode(errors='replace'))\n"
+        "    return '\\n'.join(seen)\n"
+    )
+    script = tmp_path / "pool_process.py"
+    script.write_text(
+        f"import os, sys\nsys.path[:0] = [{str(ROOT)!r}, {str(tmp_path)!r}]\n"
+        "os.environ['VAULTGATE_FAKE_SECRET'] = 'hunter2'\n"
+        "import env_probe\n"
+        "from jobs.sandbox import run_limited, start_fork_server\n"
+        "if __name__ == '__main__':\n"
+        "    start_fork_server()\n"
+        "    assert os.environ['VAULTGATE_FAKE_SECRET'] == 'hunter2'\n"
+        "    print(run_limited(env_probe.read, None, timeout=30, memory_bytes=512 * 1024 * 1024))\n"
+    )
+    finished = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.count("PATH=") >= 2  # it did read both environments
+    assert "hunter2" not in finished.stdout
+
+
+def _text(value: str) -> bytes:
+    encoded = value.encode()
+    return pickle.SHORT_BINUNICODE + bytes([len(encoded)]) + encoded
+
+
+def _global(module: str, name: str) -> bytes:
+    return _text(module) + _text(name) + pickle.STACK_GLOBAL
+
+
+def _send_crafted(channel: Channel, marker: str) -> str:
+    """A child out of its sandbox writing its own pickle: `attrgetter`, reached through a dotted name in one
+    of our modules, and `itemgetter` walk Channel.__init__.__globals__ to os.system, then call it."""
+    apply = pickle.TUPLE1 + pickle.REDUCE
+    getter = _global("workflows.expressions", "nodes.operator.attrgetter")
+    payload = (
+        pickle.PROTO
+        + b"\x04"
+        + getter + _text("system") + apply
+        + _global("collections", "_itemgetter") + _text("os") + apply
+        + getter + _text("__init__.__globals__") + apply
+        + _global("jobs.sandbox", "Channel") + apply
+        + apply
+        + apply
+        + _text(f"touch {marker}") + apply
+        + pickle.STOP
+    )  # fmt: skip
+    channel._connection.send_bytes(payload)
+    return "sent"
+
+
+def test_a_child_cannot_reach_a_callable_through_a_dotted_name(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    with pytest.raises(pickle.UnpicklingError, match=r"nodes\.operator\.attrgetter"):
+        run_limited(_send_crafted, str(marker), timeout=30, memory_bytes=512 * 1024 * 1024, serve=lambda *_: None)
+    assert not marker.exists()
