@@ -15,6 +15,7 @@ from gateway.problems import Problem
 from gateway.rate_limits import Draw, Policy
 from gateway.settings import Settings
 from storage import api_keys
+from storage.accounts import holds_permission
 from storage.database import session_scope
 from storage.models import Mode, Role, Tier, utcnow
 from storage.tenancy import Tenant
@@ -107,8 +108,8 @@ def require_scope(principal: Principal, scope: str | None) -> None:
 
 
 def require_permission(principal: Principal, permission: str) -> None:
-    """An organization can turn a permission off for a user; its admins always hold it."""
-    if principal.user_role is Role.admin or permission in principal.user_permissions:
+    """403 `permission_denied` unless the caller's user holds `permission` (organization admins always do)."""
+    if holds_permission(principal.user_role, principal.user_permissions, permission):
         return
     raise Problem(
         "permission_denied",

@@ -16,11 +16,11 @@ from gateway.cursors import Pager
 from gateway.problems import FieldError, Problem
 from gateway.signed_urls import download_link
 from storage import template_fills
+from storage.accounts import TEMPLATE_FILL
 from storage.jobs import FINAL
 from storage.models import Document, JobStatus, TemplateFill, utcnow
 from storage.secrets import instance_secret
 
-PERMISSION = "template_fill"
 MAX_DOCUMENT_IDS = 100
 
 
@@ -80,7 +80,7 @@ def start_fill(*, body: dict[str, Any], file: Any) -> tuple[dict[str, Any], int,
     principal = current_principal()
     settings = current_settings()
     try:
-        require_permission(principal, PERMISSION)
+        require_permission(principal, TEMPLATE_FILL)
         upload = TemplateUpload(
             user_id=principal.user_id,
             source=file.file,

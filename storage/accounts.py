@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.errors import NotFoundError
 from storage.models import Organization, Role, Tier, User, utcnow
+
+# A per-user switch an organization can turn off (SPEC §3 templates).
+TEMPLATE_FILL = "template_fill"
+
+
+def holds_permission(role: Role, permissions: Iterable[str], permission: str) -> bool:
+    """An organization can turn a permission off for a user; its admins always hold it."""
+    return role is Role.admin or permission in permissions
+
+
+def user_holds_permission(session: Session, user_id: uuid.UUID, permission: str) -> bool:
+    user = session.get(User, user_id)
+    return user is not None and holds_permission(user.role, user.permissions, permission)
 
 
 def create_organization(session: Session, *, name: str, tier: Tier) -> Organization:

@@ -31,6 +31,8 @@ class NewDocument:
     sha256: str
     blob_key: str
     metadata: dict[str, Any]
+    # Chosen ahead when a result must name the document before the transaction that makes it commits.
+    id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ def create_document(session: Session, tenant: Tenant, new: NewDocument) -> Docum
     if new.project_id is not None:
         tenant.get(session, Project, new.project_id)
     document = Document(
+        id=new.id or uuid.uuid4(),
         organization_id=tenant.organization_id,
         mode=tenant.mode,
         project_id=new.project_id,

@@ -10,11 +10,12 @@ from starlette.testclient import TestClient
 
 from gateway.cli import DEMO_TEMPLATE
 from gateway.settings import Settings
+from storage.models import Role
 from tests import samples
-from tests.conftest import Caller
+from tests.conftest import Caller, Tenants, wait_for
 from tests.test_templates import download, rows
 from tests.test_vault import ingest
-from tests.test_workflows import demo_project, finished, import_source, start
+from tests.test_workflows import demo_project, finished, import_source, start, status
 
 REVIEW = """
 name: Submittal review document
@@ -82,3 +83,31 @@ def test_a_template_that_cannot_be_filled_fails_its_step_with_the_fills_code(
     run = run_review(client, caller, settings, project_id, notes["id"])
     assert (run["status"], run["error_code"]) == ("failed", "template_not_docx")
     assert "is text/markdown, not a DOCX" in run["error_message"]
+
+
+def test_a_run_fills_only_for_an_owner_who_may_fill_templates(
+    client: TestClient, caller: Caller, tenants: Tenants, settings: Settings
+) -> None:
+    project_id = client.post("/api/v2/projects", json={"name": "Tower"}, headers=caller.headers).json()["id"]
+    template = ingest(client, caller, "review.docx", samples.docx(["{{ project.name }}"]), project_id=project_id)
+    member = tenants.caller(organization_id=caller.organization_id, role=Role.member, permissions=())
+    run = run_review(client, member, settings, project_id, template["id"])
+    assert (run["status"], run["error_code"]) == ("failed", "permission_denied")
+    # Nothing was filled for them.
+    listed = client.get("/api/v2/vault/documents", params={"project_id": project_id}, headers=caller.headers).json()
+    assert [d["filename"] for d in listed["data"]] == ["review.docx"]
+
+
+def test_a_cancelled_fill_step_stores_nothing(client: TestClient, caller: Caller, settings: Settings) -> None:
+    project_id = client.post("/api/v2/projects", json={"name": "Tower"}, headers=caller.headers).json()["id"]
+    endless = "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}"
+    template = ingest(client, caller, "endless.docx", samples.docx([endless]), project_id=project_id)
+    workflow_id = import_source(settings.database_url, caller, REVIEW)
+    response = start(client, caller, workflow_id, {"inputs": {"template": template["id"]}, "project_id": project_id})
+    run_id = response.json()["run_id"]
+    wait_for(lambda: status(client, caller, run_id)["stage"] == "Filling the review")
+    assert client.post(f"/api/v2/workflows/runs/{run_id}/cancel", headers=caller.headers).status_code == 200
+    run = finished(client, caller, run_id)
+    assert (run["status"], run["error_code"]) == ("cancelled", "cancelled")
+    listed = client.get("/api/v2/vault/documents", params={"project_id": project_id}, headers=caller.headers).json()
+    assert [d["filename"] for d in listed["data"]] == ["endless.docx"]

@@ -96,6 +96,7 @@ class NewFile:
     content_type: str
     project_id: uuid.UUID | None
     metadata: dict[str, Any]
+    document_id: uuid.UUID | None = None
 
 
 def store_blob(session: Session, store: BlobStore, tenant: Tenant, source: Readable) -> str:
@@ -123,6 +124,7 @@ def store_document(session: Session, store: BlobStore, tenant: Tenant, new: NewF
             sha256=stored.sha256.hexdigest(),
             blob_key=blob_key,
             metadata=new.metadata,
+            id=new.document_id,
         ),
     )
     job = jobs.enqueue(session, tenant, INGEST, {"document_id": str(document.id)}, max_attempts)

@@ -56,6 +56,8 @@ class Scope:
     settings: Settings | None = None
     user_id: uuid.UUID | None = None
     keep_alive: Callable[[], None] = field(default=lambda: None)
+    # Writes the step's effect needs, applied by the run in the transaction that records the step's result.
+    defer: Callable[[Callable[[Session], None]], None] | None = None
 
 
 @cache
@@ -90,14 +92,26 @@ def _instant(text: str, end_of_day: bool) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _uuid(value: str, pointer: str) -> uuid.UUID:
+    # The schema checks literal ids; an expression's result is only known here.
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ActionFailed("invalid_arguments", f"{pointer}: {value[:60]!r} is not an id.") from None
+
+
+def _document_ids(arguments: dict[str, Any]) -> list[uuid.UUID]:
+    items = arguments["documents"]
+    return list(dict.fromkeys(_uuid(i["id"] if isinstance(i, dict) else i, "with/documents") for i in items))
+
+
 def _project(scope: Scope, arguments: dict[str, Any]) -> uuid.UUID | None:
     given = arguments.get("project_id")
-    return uuid.UUID(given) if given else scope.project_id
+    return _uuid(given, "with/project_id") if given else scope.project_id
 
 
 def _ready_documents(scope: Scope, arguments: dict[str, Any]) -> list[Document]:
-    ids = [uuid.UUID(item["id"] if isinstance(item, dict) else item) for item in arguments["documents"]]
-    ids = list(dict.fromkeys(ids))
+    ids = _document_ids(arguments)
     if not ids:
         return []
     with scope.session() as session:
@@ -239,25 +253,25 @@ def summarize(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
 
 
 def fill_template(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
-    if scope.settings is None or scope.user_id is None:
+    if scope.settings is None or scope.user_id is None or scope.defer is None:
         raise ActionFailed("invalid_arguments", "fill_template fills a template only inside a run.")
     # Documents given (even none at all, as an earlier step may find) are the whole scope.
-    ids = None
-    if "documents" in arguments:
-        ids = list(dict.fromkeys(uuid.UUID(d["id"] if isinstance(d, dict) else d) for d in arguments["documents"]))
+    ids = _document_ids(arguments) if "documents" in arguments else None
     fill_scope = FillScope(scope.tenant, _project(scope, arguments), ids)
+    template_id = _uuid(arguments["template"], "with/template")
     try:
         filled = fill_stored_template(
-            scope.settings, scope.session, fill_scope, uuid.UUID(arguments["template"]), scope.user_id, scope.keep_alive
+            scope.settings, scope.session, fill_scope, template_id, scope.user_id, scope.keep_alive
         )
     except NotFoundError as exc:
-        raise ActionFailed("document_not_found", f"{exc}.") from None
+        raise ActionFailed(f"{exc.kind}_not_found", f"{exc}.") from None
     except InvalidInputError as exc:
         raise ActionFailed("invalid_arguments", f"with/documents: {exc.detail}.") from None
     except UnsupportedContent as exc:
         raise ActionFailed("template_not_docx", str(exc)) from None
     except JobFailed as exc:
         raise ActionFailed(exc.code, exc.message) from None
+    scope.defer(filled.store)
     return {"document_id": str(filled.document_id), "filename": filled.filename}
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -108,14 +108,27 @@ def run(context: JobContext) -> None:
             continue
         _check_deadline(context.claim.started_at, timeout_seconds, f"step '{step.name}'")
         context.checkpoint(_progress(position, total), step.name)
-        # A step that takes long (filling a template) checks in, so a cancel still stops it within a second.
-        keep_alive = partial(context.checkpoint, _progress(position, total), step.name)
-        result = _run_step(context, replace(scope, keep_alive=keep_alive), step, position, values)
+        deferred: list[Callable[[Session], None]] = []
+
+        def keep_alive(position: int = position, step: Step = step) -> None:
+            # A step that takes long (filling a template) checks in: a cancel or the run's timeout stops it.
+            _check_deadline(context.claim.started_at, timeout_seconds, f"step '{step.name}' finished")
+            context.checkpoint(_progress(position, total), step.name)
+
+        result = _run_step(
+            context, replace(scope, keep_alive=keep_alive, defer=deferred.append), step, position, values
+        )
 
         def keep(
-            session: Session, position: int = position, step: Step = step, result: dict[str, Any] = result
+            session: Session,
+            position: int = position,
+            step: Step = step,
+            result: dict[str, Any] = result,
+            deferred: list[Callable[[Session], None]] = deferred,
         ) -> None:
             workflows.record_step(session, run_id, position, step.id, result, context.claim.attempt)
+            for write in deferred:
+                write(session)
 
         context.checkpoint(_progress(position + 1, total), step.name, apply=keep)
         values["steps"][step.id] = result
