@@ -193,7 +193,8 @@ def end_to_end(work: Path) -> float:
                 if round_number:  # the first fill starts the server's fork server
                     durations.append((datetime.fromisoformat(fill["completed_at"]) - sent).total_seconds())
                 # The filled document joins the project: remove it, so every round fills the same 500 rows.
-                assert c.delete(f"/vault/documents/{fill['filled_document_id']}").status_code == 204
+                deleted = c.delete(f"/vault/documents/{fill['filled_document_id']}")
+                assert deleted.status_code == 204, deleted.text
     finally:
         server.terminate()
         server.wait()

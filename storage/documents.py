@@ -92,11 +92,14 @@ def list_documents(
 
 def soft_delete(session: Session, document: Document) -> None:
     """Hide the document, drop it from search at once and stop its ingestion; its blob stays until purged."""
-    document.deleted_at = utcnow()
-    session.execute(delete(DocumentChunk).where(DocumentChunk.document_id == document.id))
+    # The job's row first: its worker locks the job, then the document (a checkpoint, the completion), and
+    # the opposite order deadlocked on PostgreSQL when a delete met a finishing ingestion.
     job = session.get(Job, document.job_id) if document.job_id else None
     if job is not None:
         request_cancel(session, job)
+        session.flush()
+    document.deleted_at = utcnow()
+    session.execute(delete(DocumentChunk).where(DocumentChunk.document_id == document.id))
 
 
 def find_live(session: Session, document_id: uuid.UUID) -> Document | None:

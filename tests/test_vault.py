@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import update
 from starlette.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.signed_urls import sign_download
 from storage.database import session_scope
-from storage.models import Mode
+from storage.models import Document, Job, Mode
 from storage.secrets import instance_secret
 from tests import samples
 from tests.conftest import Caller, Tenants, wait_for
@@ -301,3 +304,26 @@ def test_uploads_over_the_cap_are_refused_before_they_are_read(
 
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
+
+
+def test_deleting_a_document_while_its_ingestion_records_progress_does_not_deadlock(
+    settings: Settings, caller: Caller
+) -> None:
+    idle = settings.model_copy(update={"job_workers": 0})
+    with TestClient(create_app(idle), raise_server_exceptions=False) as client:
+        document = upload(client, caller, "notes.txt", b"Meeting notes.").json()
+        with session_scope(settings.database_url) as session:
+            job_id = session.get_one(Document, uuid.UUID(document["id"])).job_id
+        answers: list[Any] = []
+        # As a worker checkpoints: the job's row, then (a moment later) the document's, in one transaction.
+        with session_scope(settings.database_url) as worker:
+            worker.execute(update(Job).where(Job.id == job_id).values(stage="Indexing for search"))
+            deleting = threading.Thread(
+                target=lambda: answers.append(client.delete(f"{DOCUMENTS}/{document['id']}", headers=caller.headers))
+            )
+            deleting.start()
+            time.sleep(0.5)
+            worker.execute(update(Document).where(Document.id == uuid.UUID(document["id"])).values(progress=90))
+        deleting.join(30)
+        assert [answer.status_code for answer in answers] == [204]
+        assert client.get(f"{DOCUMENTS}/{document['id']}", headers=caller.headers).status_code == 404
