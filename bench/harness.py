@@ -92,6 +92,34 @@ def server(app: str, env: dict[str, str], factory: bool = True) -> Iterator[str]
         process.wait()
 
 
+@contextmanager
+def vaultgate_client(database_url: str, blob_dir: Path, key: str) -> Iterator[httpx.Client]:
+    """A real `vaultgate serve` (the console script, as `make serve` runs it, with its 2 job workers) on a free
+    port, and an API client for it holding `key`; yields once the server answers."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "VAULTGATE_DATABASE_URL": database_url,
+        "VAULTGATE_PORT": str(port),
+        "VAULTGATE_BLOB_DIR": str(blob_dir),
+        "VAULTGATE_LOG_LEVEL": "warning",
+    }
+    process = subprocess.Popen([str(Path(sys.executable).parent / "vaultgate"), "serve"], env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}/api/v2"
+    try:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as client:
+            for _ in range(600):
+                try:
+                    client.get("/health")
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.05)
+            yield client
+    finally:
+        process.terminate()
+        process.wait()
+
+
 def ensure_wrk() -> None:
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)

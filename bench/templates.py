@@ -16,8 +16,6 @@ from __future__ import annotations
 import io
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,13 +23,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from docx import Document as WordDocument
 from docxtpl import DocxTemplate
 from jinja2 import Environment
 
 from bench import vault as vault_bench
-from bench.harness import ROOT, free_port
+from bench.harness import vaultgate_client
 from fills.render import render_fill
 from gateway.contract import load_contract
 from jobs.sandbox import run_limited
@@ -162,42 +159,22 @@ def _seed() -> tuple[str, str, str]:
 
 def end_to_end(work: Path) -> float:
     database_url, key, project_id = _seed()
-    port = free_port()
-    env = {
-        **os.environ,
-        "VAULTGATE_DATABASE_URL": database_url,
-        "VAULTGATE_PORT": str(port),
-        "VAULTGATE_BLOB_DIR": str(work / "blobs"),
-        "VAULTGATE_LOG_LEVEL": "warning",
-    }
-    # The console script, as `make serve` and the Docker image run it.
-    server = subprocess.Popen([str(Path(sys.executable).parent / "vaultgate"), "serve"], env=env, cwd=ROOT)
     durations = []
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v2", headers={"Authorization": f"Bearer {key}"}) as c:
-            for _ in range(600):
-                try:
-                    c.get("/health")
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.05)
-            data = _template()
-            for round_number in range(ROUNDS + 1):
-                time.sleep(0.3)  # workers idle between fills, as they would be
-                sent = datetime.now(UTC)
-                response = c.post("/templates/fill", files={"file": ("t.docx", data)}, data={"project_id": project_id})
-                assert response.status_code == 202, response.text
-                while (fill := c.get(f"/templates/fill/{response.json()['job_id']}").json())["status"] != "completed":
-                    assert fill["status"] in ("pending", "running"), fill
-                    time.sleep(0.01)
-                if round_number:  # the first fill starts the server's fork server
-                    durations.append((datetime.fromisoformat(fill["completed_at"]) - sent).total_seconds())
-                # The filled document joins the project: remove it, so every round fills the same 500 rows.
-                deleted = c.delete(f"/vault/documents/{fill['filled_document_id']}")
-                assert deleted.status_code == 204, deleted.text
-    finally:
-        server.terminate()
-        server.wait()
+    with vaultgate_client(database_url, work / "blobs", key) as client:
+        data = _template()
+        for round_number in range(ROUNDS + 1):
+            time.sleep(0.3)  # workers idle between fills, as they would be
+            sent = datetime.now(UTC)
+            response = client.post("/templates/fill", files={"file": ("t.docx", data)}, data={"project_id": project_id})
+            assert response.status_code == 202, response.text
+            while (fill := client.get(f"/templates/fill/{response.json()['job_id']}").json())["status"] != "completed":
+                assert fill["status"] in ("pending", "running"), fill
+                time.sleep(0.01)
+            if round_number:  # the first fill starts the server's fork server
+                durations.append((datetime.fromisoformat(fill["completed_at"]) - sent).total_seconds())
+            # The filled document joins the project: remove it, so every round fills the same 500 rows.
+            deleted = client.delete(f"/vault/documents/{fill['filled_document_id']}")
+            assert deleted.status_code == 204, deleted.text
     return statistics.median(durations) * 1000
 
 

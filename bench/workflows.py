@@ -11,19 +11,14 @@ Each figure is printed next to a baseline measured in the same run:
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
-
 from bench import vault as vault_bench
-from bench.harness import ROOT, free_port
+from bench.harness import ROOT, vaultgate_client
 from gateway.contract import load_contract
 from gateway.settings import Settings
 from jobs.worker import WorkerPool
@@ -128,40 +123,20 @@ def run_to_running(samples: int = 40) -> None:
             session, user=user, mode=Mode.test, name="bench", scopes=load_contract().scopes
         ).secret
     dispose_engine(database_url)
-    port = free_port()
-    env = {
-        **os.environ,
-        "VAULTGATE_DATABASE_URL": database_url,
-        "VAULTGATE_PORT": str(port),
-        "VAULTGATE_BLOB_DIR": str(directory / "blobs"),
-        "VAULTGATE_LOG_LEVEL": "warning",
-    }
-    server = subprocess.Popen([sys.executable, "-m", "gateway", "serve"], env=env, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}/api/v2"
     requests, pickups = [], []
-    try:
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as client:
-            for _ in range(600):
-                try:
-                    client.get("/health")
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.05)
-            body = {"inputs": _inputs(), "project_id": str(project_id)}
-            for _ in range(samples):
-                time.sleep(0.3)  # workers idle between runs, as they would be
-                sent = datetime.now(UTC)
-                response = client.post(f"/workflows/{workflow_public_id(workflow_id)}/runs", json=body)
-                answered = datetime.now(UTC)
-                assert response.status_code == 202, response.text
-                run_id = response.json()["run_id"]
-                while (run := client.get(f"/workflows/runs/{run_id}").json())["started_at"] is None:
-                    time.sleep(0.005)
-                requests.append((answered - sent).total_seconds())
-                pickups.append((datetime.fromisoformat(run["started_at"]) - sent).total_seconds())
-    finally:
-        server.terminate()
-        server.wait()
+    with vaultgate_client(database_url, directory / "blobs", key) as client:
+        body = {"inputs": _inputs(), "project_id": str(project_id)}
+        for _ in range(samples):
+            time.sleep(0.3)  # workers idle between runs, as they would be
+            sent = datetime.now(UTC)
+            response = client.post(f"/workflows/{workflow_public_id(workflow_id)}/runs", json=body)
+            answered = datetime.now(UTC)
+            assert response.status_code == 202, response.text
+            run_id = response.json()["run_id"]
+            while (run := client.get(f"/workflows/runs/{run_id}").json())["started_at"] is None:
+                time.sleep(0.005)
+            requests.append((answered - sent).total_seconds())
+            pickups.append((datetime.fromisoformat(run["started_at"]) - sent).total_seconds())
     print(f"\n== workflows.run → running, over HTTP, 1 server process with 2 idle workers, {vault_bench._backend()} ==")
     for label, values in (("workflows.run round trip (baseline)", requests), ("workflows.run → running", pickups)):
         print(f"  {label:<40} median {statistics.median(values) * 1000:6.1f} ms")

@@ -7,6 +7,7 @@ is noticed within a second even while the child renders: the child is killed.
 
 from __future__ import annotations
 
+import io
 import tempfile
 import time
 import uuid
@@ -218,18 +219,25 @@ def _validate(template: Path) -> None:
 
 
 def fill_template(
-    settings: Settings, sessions: Sessions, scope: FillScope, template: Path, output: Path, report: Report
-) -> None:
-    """Fill the DOCX at `template` from the vault in `scope` into `output`: checked, sourced, rendered in bounded
-    children. JobFailed says why a template cannot be filled; whatever `report` raises stops the fill."""
-    # Checked at upload too; again here, as the bytes this worker is about to parse.
-    _validate(template)
-    _bounded(settings, check_template, str(template), idle=lambda: report(*VALIDATING))
-    report(PROGRESS[SOURCING_STAGE], SOURCING_STAGE)
-    sources = _Scope(scope.tenant, scope.project_id)
-    vault = _source(sessions, scope, sources)
-    calls = _VaultCalls(sessions, sources, report)
-    _bounded(settings, render_fill, str(template), str(output), vault, date.today(), idle=calls.idle, calls=calls)
+    settings: Settings, sessions: Sessions, scope: FillScope, template_blob_key: str, report: Report
+) -> bytes:
+    """The filled DOCX of the template stored under `template_blob_key`, from the vault in `scope`: checked,
+    sourced, rendered in bounded children. JobFailed says why a template cannot be filled; whatever `report`
+    raises stops the fill."""
+    with tempfile.TemporaryDirectory(prefix="vaultgate-fill-") as work:
+        template, output = Path(work) / "template.docx", Path(work) / "filled.docx"
+        with template.open("wb") as local:
+            settings.blob_store().copy_to(template_blob_key, local)
+        # Checked at upload too; again here, as the bytes this worker is about to parse.
+        _validate(template)
+        _bounded(settings, check_template, str(template), idle=lambda: report(*VALIDATING))
+        report(PROGRESS[SOURCING_STAGE], SOURCING_STAGE)
+        sources = _Scope(scope.tenant, scope.project_id)
+        vault = _source(sessions, scope, sources)
+        calls = _VaultCalls(sessions, sources, report)
+        _bounded(settings, render_fill, str(template), str(output), vault, date.today(), idle=calls.idle, calls=calls)
+        # In memory: the render's memory limit bounds it, and the file goes with the directory.
+        return output.read_bytes()
 
 
 def run(context: JobContext) -> None:
@@ -243,15 +251,14 @@ def run(context: JobContext) -> None:
         # The API's `document_ids` narrows the scope when it names any.
         scope = FillScope(tenant, fill.project_id, [uuid.UUID(d) for d in fill.document_ids] or None)
         blob_key, filename, user_id = fill.template_blob_key, fill.template_filename, fill.created_by
-    with tempfile.TemporaryDirectory(prefix="vaultgate-fill-") as work:
-        template, output = Path(work) / "template.docx", Path(work) / "filled.docx"
-        with template.open("wb") as local:
-            context.settings.blob_store().copy_to(blob_key, local)
-        fill_template(context.settings, context.session, scope, template, output, context.checkpoint)
-        with output.open("rb") as source:
-            metadata = {"template_fill_id": str(fill_id)}
-            filled = NewFile(user_id, source, filled_name(filename), DOCX, scope.project_id, metadata)
-            _store(context, fill_id, tenant, filled)
+    data = fill_template(context.settings, context.session, scope, blob_key, context.checkpoint)
+    metadata = {"template_fill_id": str(fill_id)}
+    _store(
+        context,
+        fill_id,
+        tenant,
+        NewFile(user_id, io.BytesIO(data), filled_name(filename), DOCX, scope.project_id, metadata),
+    )
 
 
 def filled_name(template_filename: str) -> str:

@@ -1,19 +1,17 @@
 """Filling a template stored in the vault as a document: the `fill_template` step of a workflow.
 
-The same pipeline as `templates.start_fill`, run inside the step rather than as a job of its own (a step
-waiting for another job would hold a worker that job may need). The filled DOCX is not stored here: the
-step hands back the write, and the run applies it in the transaction that records the step's result, so
-a cancelled step stores nothing and a run resumed after a crash stores one document, not two.
+The same pipeline as `templates.start_fill` (`fills.job.fill_template`), run inside the step rather than as
+a job of its own (a step waiting for another job would hold a worker that job may need). The filled DOCX is
+not stored here: the step hands back the write, and the run applies it in the transaction that records the
+step's result, so a cancelled step stores nothing and a run resumed after a crash stores one document.
 """
 
 from __future__ import annotations
 
 import io
-import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -62,14 +60,7 @@ def fill_stored_template(
         if template.content_type != DOCX:
             raise UnsupportedContent(f"The template {template.title!r} is {template.content_type}, not a DOCX.")
         blob_key, filename = template.blob_key, template.filename
-    blobs = settings.blob_store()
-    with tempfile.TemporaryDirectory(prefix="vaultgate-fill-") as work:
-        template_path, output = Path(work) / "template.docx", Path(work) / "filled.docx"
-        with template_path.open("wb") as local:
-            blobs.copy_to(blob_key, local)
-        fill_template(settings, sessions, scope, template_path, output, lambda _progress, _stage: keep_alive())
-        # Kept in memory: the file goes with the temporary directory, and the render's memory limit bounds it.
-        data = output.read_bytes()
+    data = fill_template(settings, sessions, scope, blob_key, lambda _progress, _stage: keep_alive())
     document_id = uuid.uuid4()
     filled = NewFile(
         user_id,
@@ -82,6 +73,6 @@ def fill_stored_template(
     )
 
     def store(session: Session) -> None:
-        store_document(session, blobs, scope.tenant, filled, settings.job_max_attempts)
+        store_document(session, settings.blob_store(), scope.tenant, filled, settings.job_max_attempts)
 
     return Filled(document_id, filled.filename, store)
