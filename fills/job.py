@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -88,13 +88,13 @@ class FillScope:
     document_ids: list[uuid.UUID] | None
 
 
-@dataclass
-class _Scope:
+@dataclass(frozen=True)
+class _Found:
+    """The documents found ready in scope when the fill started: those `documents` lists, and the only ones
+    `search` and `ask` read."""
+
     tenant: Tenant
-    project_id: uuid.UUID | None
-    # The documents found ready in scope when the fill started: those `documents` lists, and the only ones
-    # `search` and `ask` read.
-    found: set[str] = field(default_factory=set)
+    found: frozenset[str]
 
     def still_visible(self, session: Session, among: set[str] | None = None) -> list[uuid.UUID]:
         """The found documents (of `among`) not deleted since: search and ask leave deleted ones out."""
@@ -105,7 +105,7 @@ class _Scope:
 class _VaultCalls:
     """Serves the child: its stages become checkpoints, its `search` and `ask` are answered within the scope."""
 
-    def __init__(self, sessions: Sessions, scope: _Scope, report: Report) -> None:
+    def __init__(self, sessions: Sessions, scope: _Found, report: Report) -> None:
         self.sessions = sessions
         self.scope = scope
         self.report = report
@@ -232,9 +232,9 @@ def fill_template(
         _validate(template)
         _bounded(settings, check_template, str(template), idle=lambda: report(*VALIDATING))
         report(PROGRESS[SOURCING_STAGE], SOURCING_STAGE)
-        sources = _Scope(scope.tenant, scope.project_id)
-        vault = _source(sessions, scope, sources)
-        calls = _VaultCalls(sessions, sources, report)
+        vault = _source(sessions, scope)
+        found = _Found(scope.tenant, frozenset(document["id"] for document in vault["documents"]))
+        calls = _VaultCalls(sessions, found, report)
         _bounded(settings, render_fill, str(template), str(output), vault, date.today(), idle=calls.idle, calls=calls)
         # In memory: the render's memory limit bounds it, and the file goes with the directory.
         return output.read_bytes()
@@ -267,7 +267,7 @@ def filled_name(template_filename: str) -> str:
     return f"{stem}-filled.docx"
 
 
-def _source(sessions: Sessions, scope: FillScope, sources: _Scope) -> dict[str, Any]:
+def _source(sessions: Sessions, scope: FillScope) -> dict[str, Any]:
     """What the template sees of the vault: the project and the ready documents in scope, text included."""
     with sessions() as session:
         found = template_fills.scoped_documents(session, scope.tenant, scope.project_id, scope.document_ids)
@@ -287,9 +287,7 @@ def _source(sessions: Sessions, scope: FillScope, sources: _Scope) -> dict[str, 
         if scope.project_id is not None:
             row = scope.tenant.get(session, Project, scope.project_id)
             project = {"id": str(row.id), "name": row.name, "description": row.description}
-        views = [_document_view(document) for document in found]
-    sources.found = {view["id"] for view in views}
-    return {"project": project, "documents": views}
+        return {"project": project, "documents": [_document_view(document) for document in found]}
 
 
 def _store(context: JobContext, fill_id: uuid.UUID, tenant: Tenant, filled: NewFile) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Row, and_, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from storage.errors import ConflictError
 from storage.models import Job, JobStatus, utcnow
 from storage.tenancy import Tenant
 
@@ -240,3 +241,12 @@ def request_cancel(session: Session, job: Job) -> None:
         job.error_message = CANCELLED_MESSAGE
     elif job.status is JobStatus.running and job.cancel_requested_at is None:
         job.cancel_requested_at = utcnow()
+
+
+def cancel(session: Session, job: Job, noun: str) -> None:
+    """`request_cancel` on the job behind a run or fill (`noun`); ConflictError once it has finished."""
+    if job.status in FINAL:
+        raise ConflictError(
+            f"The {noun} is already {job.status.value}; only a pending or running {noun} can be cancelled."
+        )
+    request_cancel(session, job)

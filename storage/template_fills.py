@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from storage import jobs
 from storage.documents import require_visible
-from storage.errors import ConflictError, InvalidInputError
+from storage.errors import InvalidInputError
 from storage.models import Document, DocumentStatus, Job, JobStatus, Project, TemplateFill
 from storage.pagination import Page, Position, fetch_page
 from storage.tenancy import Tenant
@@ -86,11 +86,7 @@ def list_fills(
 
 def cancel_fill(session: Session, fill: TemplateFill) -> None:
     """Cancel at once if pending; a running fill stops within about a second."""
-    if fill.job.status in jobs.FINAL:
-        raise ConflictError(
-            f"The fill is already {fill.job.status.value}; only a pending or running fill can be cancelled."
-        )
-    jobs.request_cancel(session, fill.job)
+    jobs.cancel(session, fill.job, "fill")
 
 
 def find_fill(session: Session, fill_id: uuid.UUID) -> TemplateFill | None:

@@ -115,11 +115,7 @@ def list_runs(
 
 def cancel_run(session: Session, run: WorkflowRun) -> None:
     """Cancel at once if pending; a running run stops at its next step boundary."""
-    if run.job.status in jobs.FINAL:
-        raise ConflictError(
-            f"The run is already {run.job.status.value}; only a pending or running run can be cancelled."
-        )
-    jobs.request_cancel(session, run.job)
+    jobs.cancel(session, run.job, "run")
 
 
 def find_run(session: Session, run_id: uuid.UUID) -> WorkflowRun | None:
