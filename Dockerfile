@@ -9,7 +9,9 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     VAULTGATE_HOST=0.0.0.0 VAULTGATE_PORT=8080 \
     VAULTGATE_DATABASE_URL=sqlite:////data/vaultgate.db \
-    VAULTGATE_BLOB_DIR=/data/blobs
+    VAULTGATE_BLOB_DIR=/data/blobs \
+    VAULTGATE_SECRET_KEY_FILE=/data/secret.key
+# The instance key: pass VAULTGATE_SECRET_KEY (`vaultgate secret-key` prints one), or mount /data/secret.key (0600).
 WORKDIR /app
 COPY pyproject.toml constraints.txt README.md ./
 COPY gateway gateway

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -27,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DURATION = os.environ.get("BENCH_DURATION", "8s")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "32")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+# Every app and server a benchmark starts shares one throwaway instance key (servers inherit the environment).
+os.environ.setdefault("VAULTGATE_SECRET_KEY", secrets.token_hex(32))
 
 
 def free_port() -> int:

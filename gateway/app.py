@@ -70,9 +70,11 @@ def create_app(
     settings = settings or get_settings()
     spec_path = spec_path.resolve()
     contract = load_contract(spec_path)
+    # Read at start-up: a missing or unsafe instance key stops the gateway before it serves anything.
+    instance_key = settings.instance_key()
     buckets = buckets_for(settings.redis_url)
     middlewares = [
-        partial(GatewayMiddleware, contract=contract, settings=settings, buckets=buckets)
+        partial(GatewayMiddleware, contract=contract, settings=settings, instance_key=instance_key, buckets=buckets)
         if m is SecurityMiddleware
         else m
         for m in ConnexionMiddleware.default_middlewares

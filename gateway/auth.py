@@ -18,7 +18,8 @@ from storage import api_keys
 from storage.accounts import holds_permission
 from storage.database import session_scope
 from storage.models import Mode, Role, Tier, utcnow
-from storage.tenancy import Tenant
+from storage.secrets import InstanceKey
+from storage.tenancy import Actor, Tenant
 
 REALM = "vaultgate"
 
@@ -46,6 +47,21 @@ class Principal:
     @property
     def tenant(self) -> Tenant:
         return Tenant(organization_id=self.organization_id, mode=self.mode)
+
+    @property
+    def actor(self) -> Actor:
+        """Whose credentials this caller may manage (owner-or-admin)."""
+        return Actor(self.tenant, self.user_id, is_admin=self.user_role is Role.admin)
+
+    @property
+    def grantor(self) -> api_keys.Grantor:
+        """What a key minted by this caller may hold: no scope it lacks, no life past its own."""
+        return api_keys.Grantor(self.scopes, self.key_expires_at)
+
+    @property
+    def caller(self) -> str:
+        """Who, inside the tenant, is acting: the user (plus the OAuth client, once tokens exist)."""
+        return f"user:{self.user_id}"
 
 
 def _unauthorized(detail: str, *, error: str | None = "invalid_token") -> Problem:
@@ -118,13 +134,6 @@ def require_permission(principal: Principal, permission: str) -> None:
     )
 
 
-def require_grantable(principal: Principal, scopes: list[str]) -> None:
-    """A key can hand out only scopes it holds itself, so no key can mint a stronger one."""
-    missing = sorted(set(scopes) - principal.scopes)
-    if missing:
-        raise Problem("forbidden", f"This key cannot grant scopes it does not hold: {', '.join(missing)}.")
-
-
 def current_principal() -> Principal:
     """The caller of the operation being handled (set by the gateway middleware)."""
     principal = context.context["token_info"]
@@ -150,6 +159,13 @@ def current_settings() -> Settings:
     settings = context.context["settings"]
     assert isinstance(settings, Settings)
     return settings
+
+
+def current_instance_key() -> InstanceKey:
+    """The key cursors and download links are signed with, and kept answers sealed with."""
+    instance_key = context.context["instance_key"]
+    assert isinstance(instance_key, InstanceKey)
+    return instance_key
 
 
 @contextmanager

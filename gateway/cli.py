@@ -25,6 +25,7 @@ from storage.demo import DEMO_EMAIL, DEMO_KEY_FILE, ensure_demo_key
 from storage.migrate import upgrade_to_head
 from storage.models import Mode, Role, Tier, utcnow
 from storage.projects import create_project, find_project_by_name
+from storage.secrets import InstanceKeyError, ensure_instance_key_file, generate_instance_key
 from storage.tenancy import Tenant
 from vault.uploads import accept_upload
 from workflows.cli import import_file, runs_group, workflows_group
@@ -182,6 +183,22 @@ def _demo_key(database_url: str) -> str:
     return key
 
 
+def _require_instance_key(settings: Settings, *, create: bool) -> None:
+    """Stop with what to do when there is no usable instance key; the demo creates its own."""
+    if create and settings.secret_key is None and ensure_instance_key_file(settings.secret_key_file):
+        click.echo(f"  Created the instance key {settings.secret_key_file} (mode 0600).", err=True)
+    try:
+        settings.instance_key()
+    except InstanceKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command("secret-key")
+def secret_key() -> None:
+    """Print a new random instance key, for VAULTGATE_SECRET_KEY (the same on every machine)."""
+    click.echo(generate_instance_key())
+
+
 @main.command()
 @click.option(
     "--threads", type=click.IntRange(1, 64), default=2, show_default=True, help="Jobs run at once by this process."
@@ -210,6 +227,7 @@ def worker(threads: int) -> None:
 def serve(host: str | None, port: int | None, demo: bool, workers: int) -> None:
     """Migrate the database and serve the API."""
     settings = get_settings()
+    _require_instance_key(settings, create=demo)
     upgrade_to_head(settings.database_url)
     host = host or settings.host
     port = port or settings.port

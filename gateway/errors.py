@@ -17,7 +17,7 @@ from starlette.responses import Response
 from gateway.contract import Contract
 from gateway.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem
 from gateway.request_id import current_request_id
-from storage.errors import ConflictError, InvalidInputError, NotFoundError
+from storage.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from vault.errors import UnsafeContent, UnsupportedContent
 
 logger = logging.getLogger("vaultgate.errors")
@@ -54,6 +54,8 @@ def translate(exc: Exception, method: str, path: str, contract: Contract) -> Pro
         return Problem("not_found", str(exc))
     if isinstance(exc, ConflictError):
         return Problem("conflict", str(exc))
+    if isinstance(exc, ForbiddenError):
+        return Problem("forbidden", str(exc))
     if isinstance(exc, UnsupportedContent):
         return Problem("unsupported_media_type", str(exc), errors=[FieldError(str(exc), pointer="/file")])
     if isinstance(exc, UnsafeContent):
@@ -90,6 +92,7 @@ def install_error_handlers(app: AsyncApp, contract: Contract) -> None:
         Problem,
         NotFoundError,
         ConflictError,
+        ForbiddenError,
         InvalidInputError,
         ProblemException,
         HTTPException,

@@ -1,8 +1,9 @@
-"""Idempotent writes (SPEC §2): replay the first answer to a repeated `Idempotency-Key`.
+"""Idempotent writes: replay the first answer to a repeated `Idempotency-Key` of the same caller.
 
 The key is claimed in the database before the handler runs; the response is
 captured as it is sent and kept for 24 hours if it is a 2xx or 4xx. A 5xx or a
-crash releases the key so the client can retry.
+crash releases the key so the client can retry. The kept body is sealed with
+the instance key (it may hold a new API key's secret), bound to its row.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from gateway.validation import AllParametersValidator
 from storage import idempotency
 from storage.database import session_scope
 from storage.models import utcnow
-from storage.tenancy import Tenant
+from storage.secrets import InstanceKey, UnreadableSeal
 
 # Only these describe the stored answer; request ids and rate-limit fields belong to each request.
 _KEPT_HEADERS = ("content-type", "location")
@@ -88,10 +89,11 @@ async def run_idempotently(
     *,
     parameter: dict[str, Any],
     database_url: str,
-    tenant: Tenant,
+    owner: idempotency.Owner,
+    instance_key: InstanceKey,
     render_failure: Callable[[Exception], Response],
 ) -> None:
-    """Run the request at most once per key; answer repeats from the stored response.
+    """Run the request at most once per caller and key; answer repeats from the stored response.
 
     `parameter` is the operation's declared `Idempotency-Key` header: the key is
     checked against it here, before the claim, because request validation runs
@@ -112,7 +114,7 @@ async def run_idempotently(
     def claim() -> idempotency.Claim:
         with session_scope(database_url) as session:
             _sweep_now_and_then(session)
-            return idempotency.claim(session, tenant, key, request_fingerprint, utcnow())
+            return idempotency.claim(session, owner, key, request_fingerprint, utcnow())
 
     claimed = await to_thread.run_sync(claim)
     if claimed.outcome is idempotency.Outcome.reused:
@@ -123,14 +125,30 @@ async def run_idempotently(
             "A request with this Idempotency-Key is still in flight.",
             headers={"Retry-After": str(claimed.retry_after)},
         )
+    record_id = claimed.record_id
+    assert record_id is not None
     if claimed.stored is not None:
         stored = claimed.stored
-        replay = Response(stored.body, stored.status, headers={**stored.headers, "Idempotent-Replayed": "true"})
+        try:
+            body = instance_key.unseal(stored.body, record_id.bytes)
+        except UnreadableSeal:
+            raise Problem(
+                "idempotency_key_reused",
+                "The answer kept for this Idempotency-Key can no longer be read (the instance key changed); "
+                "send the request with a new key.",
+            ) from None
+        replay = Response(body, stored.status, headers={**stored.headers, "Idempotent-Replayed": "true"})
         await replay(scope, receive, send)
         return
-    assert claimed.record_id is not None
     await _run_and_keep(
-        app, scope, _replaying(messages, receive), send, database_url, claimed.record_id, render_failure
+        app,
+        scope,
+        _replaying(messages, receive),
+        send,
+        database_url,
+        record_id,
+        lambda body: instance_key.seal(body, record_id.bytes),
+        render_failure,
     )
 
 
@@ -141,6 +159,7 @@ async def _run_and_keep(
     send: Send,
     database_url: str,
     record_id: uuid.UUID,
+    seal: Callable[[bytes], bytes],
     render_failure: Callable[[Exception], Response],
 ) -> None:
     status = 0
@@ -166,7 +185,7 @@ async def _run_and_keep(
     def keep() -> None:
         with session_scope(database_url) as session:
             if 200 <= status < 500:
-                idempotency.complete(session, record_id, status, kept_headers, bytes(body))
+                idempotency.complete(session, record_id, status, kept_headers, seal(bytes(body)))
             else:
                 idempotency.release(session, record_id)
 

@@ -24,7 +24,9 @@ from gateway.problems import Problem
 from gateway.rate_limits import POLICIES, Buckets, Draw, rate_limit_headers
 from gateway.request_id import add_response_headers
 from gateway.settings import Settings
+from storage import idempotency
 from storage.models import utcnow
+from storage.secrets import InstanceKey
 
 
 def _admits(media_range: str, media_type: str) -> bool:
@@ -48,10 +50,13 @@ def acceptable(accept: str | None, offered: tuple[str, ...]) -> bool:
 class GatewayMiddleware:
     """Runs for every routed operation before request validation."""
 
-    def __init__(self, app: ASGIApp, *, contract: Contract, settings: Settings, buckets: Buckets) -> None:
+    def __init__(
+        self, app: ASGIApp, *, contract: Contract, settings: Settings, instance_key: InstanceKey, buckets: Buckets
+    ) -> None:
         self.app = app
         self.contract = contract
         self.settings = settings
+        self.instance_key = instance_key
         self.buckets = buckets
         self.credentials = CredentialCache(settings.credential_cache_seconds)
 
@@ -67,6 +72,7 @@ class GatewayMiddleware:
         headers = Headers(scope=scope)
         context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
         context["settings"] = self.settings
+        context["instance_key"] = self.instance_key
         context["credentials"] = self.credentials
         if operation.deprecated:
             add_response_headers(scope, deprecation_headers(operation))
@@ -91,7 +97,8 @@ class GatewayMiddleware:
                 send,
                 parameter=operation.idempotency_key,
                 database_url=self.settings.database_url,
-                tenant=principal.tenant,
+                owner=idempotency.Owner(principal.tenant, principal.caller),
+                instance_key=self.instance_key,
                 render_failure=render_failure,
             )
             return

@@ -5,9 +5,11 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.blobs import BlobStore, blob_store
+from storage.secrets import InstanceKey, load_instance_key
 
 DEFAULT_DATA_DIR = Path("var")
 
@@ -22,6 +24,10 @@ class Settings(BaseSettings):
     port: int = 8080
     # Response validation costs throughput; tests and the contract run turn it on.
     validate_responses: bool = False
+    # The instance key (signing and sealing keys derive from it), never stored in the database: this
+    # value, else the file below, which `serve --demo` creates. The same on every machine of an installation.
+    secret_key: SecretStr | None = None
+    secret_key_file: Path = DEFAULT_DATA_DIR / "secret.key"
     log_level: str = "info"
     # How stale a revocation made by another process may be seen here (0 turns the cache off).
     credential_cache_seconds: float = 1.0
@@ -53,6 +59,11 @@ class Settings(BaseSettings):
     s3_secret_access_key: str | None = None
     # The gateway's external base URL for signed links; unset: taken from the request's Host.
     public_url: str | None = None
+
+    def instance_key(self) -> InstanceKey:
+        """Raises `InstanceKeyError` with what to do when there is no usable key."""
+        configured = self.secret_key.get_secret_value() if self.secret_key is not None else None
+        return load_instance_key(configured, self.secret_key_file)
 
     def blob_store(self) -> BlobStore:
         return blob_store(

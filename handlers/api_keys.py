@@ -1,4 +1,4 @@
-"""api_keys: list, create, rotate and revoke the organization's keys in the caller's mode."""
+"""api_keys: list, create, rotate and revoke keys in the caller's mode (owner-or-admin)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from gateway.auth import current_principal, database_session, forget_credential, require_grantable
+from gateway.auth import current_instance_key, current_principal, database_session, forget_credential
 from gateway.contract import load_contract
 from gateway.cursors import Pager
 from gateway.validation import parse_date_time
 from storage import api_keys
 from storage.models import ApiKey, User, utcnow
-from storage.secrets import instance_secret
 
 
 def _view(key: ApiKey) -> dict[str, Any]:
@@ -36,32 +35,37 @@ def _issued_view(issued: api_keys.IssuedKey) -> tuple[dict[str, Any], int, dict[
 
 
 def list(*, limit: int, cursor: str | None = None) -> dict[str, Any]:
-    """List the organization's keys in the caller's mode, newest first."""
-    tenant = current_principal().tenant
+    """List the keys the caller manages in its mode (an admin: all of them; a member: their own), newest first."""
+    principal = current_principal()
+    pager = Pager(current_instance_key().derive("cursor"), principal.tenant, "api_keys.list", {})
     with database_session() as session:
-        pager = Pager(instance_secret(session, "cursor"), tenant, "api_keys.list", {})
-        page = api_keys.list_keys(session, tenant, limit, pager.position(cursor))
+        page = api_keys.list_keys(session, principal.actor, limit, pager.position(cursor))
         return pager.envelope(page, _view)
 
 
 def create(*, body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Create a key for the calling user, in the caller's mode; the secret is shown only here."""
     principal = current_principal()
-    require_grantable(principal, body["scopes"])
     expires_at = parse_date_time(body["expires_at"]) if body.get("expires_at") else None
     with database_session() as session:
-        user = session.get_one(User, principal.user_id)
         issued = api_keys.create_key(
-            session, user=user, mode=principal.mode, name=body["name"], scopes=body["scopes"], expires_at=expires_at
+            session,
+            user=session.get_one(User, principal.user_id),
+            mode=principal.mode,
+            name=body["name"],
+            scopes=body["scopes"],
+            expires_at=expires_at,
+            grantor=principal.grantor,
         )
         return _issued_view(issued)
 
 
 def rotate(*, key_id: str, body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Issue a replacement key; the old one keeps working for the grace period."""
+    principal = current_principal()
     grace = timedelta(seconds=body["grace_period_seconds"])
     with database_session() as session:
-        issued = api_keys.rotate_key(session, current_principal().tenant, uuid.UUID(key_id), grace, utcnow())
+        issued = api_keys.rotate_key(session, principal.actor, principal.grantor, uuid.UUID(key_id), grace, utcnow())
         return _issued_view(issued)
 
 
@@ -69,7 +73,7 @@ def revoke(*, key_id: str) -> dict[str, Any]:
     """Revoke a key: at once in this process, within a second in every other."""
     principal = current_principal()
     with database_session() as session:
-        revoked = api_keys.revoke_tenant_key(session, principal.tenant, uuid.UUID(key_id), utcnow(), principal.key_id)
+        revoked = api_keys.revoke_managed_key(session, principal.actor, uuid.UUID(key_id), utcnow(), principal.key_id)
         view = _view(revoked)
     forget_credential(revoked.id)
     return view

@@ -10,7 +10,7 @@ from connexion import request
 from sqlalchemy.orm import Session
 
 from fills.intake import TemplateUpload, accept_template
-from gateway.auth import current_principal, current_settings, database_session, require_permission
+from gateway.auth import current_instance_key, current_principal, current_settings, database_session, require_permission
 from gateway.contract import load_contract
 from gateway.cursors import Pager
 from gateway.problems import FieldError, Problem
@@ -19,7 +19,6 @@ from storage import template_fills
 from storage.accounts import TEMPLATE_FILL
 from storage.jobs import FINAL
 from storage.models import Document, JobStatus, TemplateFill, utcnow
-from storage.secrets import instance_secret
 
 MAX_DOCUMENT_IDS = 100
 
@@ -47,7 +46,7 @@ def _fill_view(fill: TemplateFill, filled: Document | None, download_url: str | 
 def _signing_view(session: Session) -> Callable[[TemplateFill], dict[str, Any]]:
     """Views of fills in which each completed fill's download link is signed now, valid an hour."""
     settings = current_settings()
-    store, secret, now = settings.blob_store(), instance_secret(session, "download"), utcnow()
+    store, secret, now = settings.blob_store(), current_instance_key().derive("download"), utcnow()
     base_url = settings.public_url or str(request.base_url)
 
     def view(fill: TemplateFill) -> dict[str, Any]:
@@ -108,7 +107,7 @@ def list_fills(*, limit: int, cursor: str | None = None, status: str | None = No
     tenant = current_principal().tenant
     filters = template_fills.FillFilters(status=JobStatus(status) if status else None)
     with database_session() as session:
-        pager = Pager(instance_secret(session, "cursor"), tenant, "templates.list_fills", vars(filters))
+        pager = Pager(current_instance_key().derive("cursor"), tenant, "templates.list_fills", vars(filters))
         page = template_fills.list_fills(session, tenant, filters, limit, pager.position(cursor))
         return pager.envelope(page, _signing_view(session))
 

@@ -10,7 +10,7 @@ from typing import Any
 from connexion import request
 from starlette.responses import StreamingResponse
 
-from gateway.auth import current_principal, current_settings, database_session
+from gateway.auth import current_instance_key, current_principal, current_settings, database_session
 from gateway.contract import load_contract
 from gateway.cursors import Pager
 from gateway.problems import FieldError, Problem
@@ -21,7 +21,6 @@ from storage.blobs import content_disposition
 from storage.errors import NotFoundError
 from storage.models import Document, DocumentStatus, Project, utcnow
 from storage.search import search as search_chunks
-from storage.secrets import instance_secret
 from vault.uploads import accept_upload
 
 
@@ -63,7 +62,7 @@ def list_projects(*, limit: int, cursor: str | None = None) -> dict[str, Any]:
     """List projects, newest first."""
     tenant = current_principal().tenant
     with database_session() as session:
-        pager = Pager(instance_secret(session, "cursor"), tenant, "vault.list_projects", {})
+        pager = Pager(current_instance_key().derive("cursor"), tenant, "vault.list_projects", {})
         return pager.envelope(projects.list_projects(session, tenant, limit, pager.position(cursor)), _project_view)
 
 
@@ -137,7 +136,7 @@ def list_documents(
         created_before=parse_date_time(created_before) if created_before else None,
     )
     with database_session() as session:
-        pager = Pager(instance_secret(session, "cursor"), tenant, "vault.list_documents", vars(filters))
+        pager = Pager(current_instance_key().derive("cursor"), tenant, "vault.list_documents", vars(filters))
         page = documents.list_documents(session, tenant, filters, limit, pager.position(cursor))
         return pager.envelope(page, _document_view)
 
@@ -162,7 +161,7 @@ def download_document(*, document_id: str) -> dict[str, Any]:
         document = current_principal().tenant.get(session, Document, uuid.UUID(document_id))
         url, expires_at = download_link(
             settings.blob_store(),
-            instance_secret(session, "download"),
+            current_instance_key().derive("download"),
             document,
             settings.public_url or str(request.base_url),
             utcnow(),
@@ -174,7 +173,7 @@ def get_document_content(*, document_id: str, expires: int, signature: str) -> S
     """The original bytes, for a URL signed by vault.download_document."""
     settings = current_settings()
     with database_session() as session:
-        verify_download(instance_secret(session, "download"), uuid.UUID(document_id), expires, signature, utcnow())
+        verify_download(current_instance_key().derive("download"), uuid.UUID(document_id), expires, signature, utcnow())
         document = documents.find_live(session, uuid.UUID(document_id))
         if document is None:
             raise NotFoundError("document", document_id)

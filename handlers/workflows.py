@@ -6,13 +6,12 @@ import builtins
 import uuid
 from typing import Any
 
-from gateway.auth import current_principal, current_settings, database_session
+from gateway.auth import current_instance_key, current_principal, current_settings, database_session
 from gateway.contract import load_contract
 from gateway.cursors import Pager
 from gateway.problems import FieldError, Problem
 from storage import documents, workflows
 from storage.models import JobStatus, Workflow, WorkflowRun
-from storage.secrets import instance_secret
 from workflows.definition import Definition
 from workflows.ids import parse_run_id, parse_workflow_id, run_public_id, workflow_public_id
 from workflows.inputs import resolve
@@ -68,7 +67,7 @@ def list(*, limit: int, cursor: str | None = None) -> dict[str, Any]:
     """List workflows, newest first."""
     tenant = current_principal().tenant
     with database_session() as session:
-        pager = Pager(instance_secret(session, "cursor"), tenant, "workflows.list", {})
+        pager = Pager(current_instance_key().derive("cursor"), tenant, "workflows.list", {})
         return pager.envelope(workflows.list_workflows(session, tenant, limit, pager.position(cursor)), _workflow_view)
 
 
@@ -143,7 +142,7 @@ def list_runs(
         status=JobStatus(status) if status else None,
     )
     with database_session() as session:
-        pager = Pager(instance_secret(session, "cursor"), tenant, "workflows.list_runs", vars(filters))
+        pager = Pager(current_instance_key().derive("cursor"), tenant, "workflows.list_runs", vars(filters))
         return pager.envelope(workflows.list_runs(session, tenant, filters, limit, pager.position(cursor)), _run_view)
 
 

@@ -14,10 +14,10 @@ from typing import Any, cast
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from storage.errors import ConflictError, InvalidInputError
+from storage.errors import ConflictError, ForbiddenError, InvalidInputError
 from storage.models import ApiKey, Mode, Organization, Role, Tier, User, utcnow
 from storage.pagination import Page, Position, fetch_page
-from storage.tenancy import Tenant
+from storage.tenancy import Actor
 
 _FORMAT = re.compile(r"^vg_(live|test)_([0-9a-f]{40})([0-9a-f]{8})$")
 PREFIX_LENGTH = 12
@@ -55,6 +55,34 @@ class IssuedKey:
     secret: str
 
 
+@dataclass(frozen=True)
+class Grantor:
+    """The key minting a key over the API: it grants only scopes it holds, for no longer than it lives itself.
+
+    Without both rules a key could mint a stronger or a longer-lived one, and
+    revoking or letting it expire would not end what it can do.
+    """
+
+    scopes: frozenset[str]
+    expires_at: datetime | None
+
+    def check_scopes(self, scopes: list[str]) -> None:
+        missing = sorted(set(scopes) - self.scopes)
+        if missing:
+            raise ForbiddenError(f"This key cannot grant scopes it does not hold: {', '.join(missing)}.")
+
+    def cap_expiry(self, requested: datetime | None, pointer: str | None) -> datetime | None:
+        """`requested`, or this key's own expiry when none is asked; past it, a 422 at `pointer` (None: capped)."""
+        if self.expires_at is None or (requested is not None and requested <= self.expires_at):
+            return requested
+        if requested is not None and pointer is not None:
+            raise InvalidInputError(
+                pointer,
+                f"expires_at must not be later than the calling key's own expiry, {self.expires_at.isoformat()}",
+            )
+        return self.expires_at
+
+
 def create_key(
     session: Session,
     *,
@@ -63,9 +91,14 @@ def create_key(
     name: str,
     scopes: list[str],
     expires_at: datetime | None = None,
+    grantor: Grantor | None = None,
 ) -> IssuedKey:
+    """A new key for `user`; `grantor` is the calling key over the API (None: an operator at the CLI)."""
     if expires_at is not None and expires_at <= utcnow():
         raise InvalidInputError("/expires_at", "expires_at must be in the future")
+    if grantor is not None:
+        grantor.check_scopes(scopes)
+        expires_at = grantor.cap_expiry(expires_at, "/expires_at")
     secret = generate_key(mode)
     record = ApiKey(
         id=uuid.uuid4(),
@@ -164,15 +197,16 @@ def revoke_key(session: Session, key: ApiKey, now: datetime) -> None:
         key.revoked_at = now
 
 
-def list_keys(session: Session, tenant: Tenant, limit: int, after: Position | None) -> Page[ApiKey]:
-    return fetch_page(session, tenant.select(ApiKey), ApiKey, limit, after)
+def list_keys(session: Session, actor: Actor, limit: int, after: Position | None) -> Page[ApiKey]:
+    """The keys `actor` manages: an admin's whole tenant, a member's own."""
+    return fetch_page(session, actor.select_manageable(ApiKey), ApiKey, limit, after)
 
 
-def revoke_tenant_key(
-    session: Session, tenant: Tenant, key_id: uuid.UUID, now: datetime, acting_key_id: uuid.UUID
+def revoke_managed_key(
+    session: Session, actor: Actor, key_id: uuid.UUID, now: datetime, acting_key_id: uuid.UUID
 ) -> ApiKey:
-    """Revoke one of the tenant's keys; revoking an already revoked key changes nothing."""
-    key = tenant.get(session, ApiKey, key_id)
+    """Revoke a key `actor` manages; revoking an already revoked key changes nothing."""
+    key = actor.get_manageable(session, ApiKey, key_id)
     if key.id == acting_key_id:
         # Locking yourself out by accident is worse than one more step: use another key, or rotate.
         raise ConflictError("A key cannot revoke itself; revoke it with another key, or rotate it.")
@@ -180,15 +214,26 @@ def revoke_tenant_key(
     return key
 
 
-def rotate_key(session: Session, tenant: Tenant, key_id: uuid.UUID, grace: timedelta, now: datetime) -> IssuedKey:
-    """A new key with the old one's user, name and scopes; the old one expires after `grace`."""
-    old = tenant.get(session, ApiKey, key_id)
+def rotate_key(
+    session: Session, actor: Actor, grantor: Grantor, key_id: uuid.UUID, grace: timedelta, now: datetime
+) -> IssuedKey:
+    """A new key with the old one's user, name and scopes; the old one expires after `grace`.
+
+    The replacement lives no longer than the old key or the calling key, whichever ends first.
+    """
+    old = actor.get_manageable(session, ApiKey, key_id)
     reason = unusable_reason(old.revoked_at, old.expires_at, now)
     if reason is not None:
         raise ConflictError(f"api_key {key_id} is {reason} and cannot be rotated")
+    grantor.check_scopes(old.scopes)
     retire_at = now + grace
     issued = create_key(
-        session, user=old.user, mode=old.mode, name=old.name, scopes=old.scopes, expires_at=old.expires_at
+        session,
+        user=old.user,
+        mode=old.mode,
+        name=old.name,
+        scopes=old.scopes,
+        expires_at=grantor.cap_expiry(old.expires_at, pointer=None),
     )
     old.expires_at = min(old.expires_at, retire_at) if old.expires_at else retire_at
     return issued

@@ -18,6 +18,10 @@ class ConflictError(StorageError):
     """The object's current state forbids the change (e.g. rotating a revoked key)."""
 
 
+class ForbiddenError(StorageError):
+    """The caller may see the object but not make this change (e.g. grant a scope it does not hold)."""
+
+
 class InvalidInputError(StorageError):
     """A well-formed value the data rules refuse (e.g. an expiry in the past); `pointer` names it."""
 

@@ -1,4 +1,8 @@
-"""Idempotency keys in the database: claimed atomically (a unique row), so every process agrees."""
+"""Idempotency keys in the database: claimed atomically (a unique row), so every process agrees.
+
+A key belongs to one caller (organization, mode, user and, for OAuth, client):
+the same key sent by two users is two independent claims.
+"""
 
 from __future__ import annotations
 
@@ -44,12 +48,21 @@ class Claim:
     retry_after: int = 0
 
 
-def claim(session: Session, tenant: Tenant, key: str, fingerprint: str, now: datetime) -> Claim:
+@dataclass(frozen=True)
+class Owner:
+    """Whose keys these are: a tenant and the caller within it."""
+
+    tenant: Tenant
+    caller: str
+
+
+def claim(session: Session, owner: Owner, key: str, fingerprint: str, now: datetime) -> Claim:
     """Claim `key` for this request, or say why not (replay it, in flight, reused differently)."""
     record = IdempotencyRecord(
         id=uuid.uuid4(),
-        organization_id=tenant.organization_id,
-        mode=tenant.mode,
+        organization_id=owner.tenant.organization_id,
+        mode=owner.tenant.mode,
+        caller=owner.caller,
         key=key,
         fingerprint=fingerprint,
         locked_until=now + LOCK,
@@ -60,23 +73,24 @@ def claim(session: Session, tenant: Tenant, key: str, fingerprint: str, now: dat
         with session.begin_nested():
             session.add(record)
     except IntegrityError:
-        return _existing(session, tenant, key, fingerprint, now)
+        return _existing(session, owner, key, fingerprint, now)
     return Claim(Outcome.claimed, record.id)
 
 
-def _existing(session: Session, tenant: Tenant, key: str, fingerprint: str, now: datetime) -> Claim:
+def _existing(session: Session, owner: Owner, key: str, fingerprint: str, now: datetime) -> Claim:
     found = session.scalar(
         select(IdempotencyRecord).where(
-            IdempotencyRecord.organization_id == tenant.organization_id,
-            IdempotencyRecord.mode == tenant.mode,
+            IdempotencyRecord.organization_id == owner.tenant.organization_id,
+            IdempotencyRecord.mode == owner.tenant.mode,
+            IdempotencyRecord.caller == owner.caller,
             IdempotencyRecord.key == key,
         )
     )
     if found is None:  # swept or released between our insert and this read
-        return claim(session, tenant, key, fingerprint, now)
+        return claim(session, owner, key, fingerprint, now)
     if found.expires_at <= now:  # past its 24 hours but not swept yet: the key is free again
         session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == found.id))
-        return claim(session, tenant, key, fingerprint, now)
+        return claim(session, owner, key, fingerprint, now)
     if found.fingerprint != fingerprint:
         return Claim(Outcome.reused)
     if found.response_status is not None:

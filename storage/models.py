@@ -107,12 +107,17 @@ class TenantMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ApiKey(TenantMixin, Base):
+class CredentialMixin(TenantMixin):
+    """A credential (API key, MCP server, webhook endpoint): owned by one user, managed by them or an admin."""
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+
+
+class ApiKey(CredentialMixin, Base):
     __tablename__ = "api_keys"
     __table_args__ = (Index("ix_api_keys_tenant_created", "organization_id", "mode", "created_at", "id"),)
     kind = "api_key"
 
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     name: Mapped[str] = mapped_column(String(200))
     prefix: Mapped[str] = mapped_column(String(12))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -124,24 +129,17 @@ class ApiKey(TenantMixin, Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class InstanceSecret(Base):
-    """A random key shared by every process of this installation (cursor and URL signing)."""
-
-    __tablename__ = "instance_secrets"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(128))
-
-
 class IdempotencyRecord(Base):
-    """One `Idempotency-Key` of a tenant: claimed while in flight, then the response to replay."""
+    """One caller's `Idempotency-Key`: claimed while in flight, then the response to replay (sealed)."""
 
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("organization_id", "mode", "key"),)
+    __table_args__ = (UniqueConstraint("organization_id", "mode", "caller", "key"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     mode: Mapped[Mode] = mapped_column(Enum(Mode, native_enum=False, length=10))
+    # The calling user (and OAuth client, once there are any): one user's key never answers another's request.
+    caller: Mapped[str] = mapped_column(String(80))
     key: Mapped[str] = mapped_column(String(255))
     fingerprint: Mapped[str] = mapped_column(String(64))
     locked_until: Mapped[datetime | None] = mapped_column()

@@ -1,4 +1,8 @@
-"""Tenant-scoped access: the only way to read tenant objects, so a foreign ID is a 404 by construction."""
+"""Tenant-scoped access: the only way to read tenant objects, so a foreign ID is a 404 by construction.
+
+Two selectors: `Tenant` for the organization's data in one mode, and `Actor`
+for credentials, which are owner-or-admin inside the tenant.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from storage.errors import NotFoundError
-from storage.models import Mode, TenantMixin
+from storage.models import CredentialMixin, Mode, TenantMixin
 
 TenantModel = TypeVar("TenantModel", bound=TenantMixin)
+CredentialModel = TypeVar("CredentialModel", bound=CredentialMixin)
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,32 @@ class Tenant:
 
     def get(self, session: Session, model: type[TenantModel], object_id: uuid.UUID) -> TenantModel:
         found = session.scalar(self.select(model).where(model.id == object_id))
+        if found is None:
+            raise NotFoundError(model.kind, f"{model.id_prefix}{object_id}")
+        return found
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A user acting inside a tenant, as far as credentials go.
+
+    A credential (API key, MCP server, webhook endpoint, OAuth grant) can mint or
+    act as its owner, so managing one is owner-or-admin: an organization admin
+    manages every credential of the tenant; a member only those their own user
+    owns. Any other id answers 404, exactly as another tenant's would, so a member
+    cannot learn which ids their colleagues hold.
+    """
+
+    tenant: Tenant
+    user_id: uuid.UUID
+    is_admin: bool
+
+    def select_manageable(self, model: type[CredentialModel]) -> Select[CredentialModel]:
+        statement = self.tenant.select(model)
+        return statement if self.is_admin else statement.where(model.user_id == self.user_id)
+
+    def get_manageable(self, session: Session, model: type[CredentialModel], object_id: uuid.UUID) -> CredentialModel:
+        found = session.scalar(self.select_manageable(model).where(model.id == object_id))
         if found is None:
             raise NotFoundError(model.kind, f"{model.id_prefix}{object_id}")
         return found

@@ -35,7 +35,6 @@ from storage.database import dispose_engine, session_scope
 from storage.migrate import upgrade_to_head
 from storage.models import (
     Document,
-    InstanceSecret,
     Job,
     JobStatus,
     Mode,
@@ -56,6 +55,10 @@ from workflows.definition import digest, parse
 from workflows.ids import parse_run_id, parse_workflow_id
 
 T = TypeVar("T")
+# The instance key of every app and server the tests start (subprocesses inherit it); the spec's
+# `vault.get_document_content` example is signed with the download key derived from it.
+EXAMPLES_INSTANCE_KEY = "vaultgate contract examples: not a production key"
+os.environ["VAULTGATE_SECRET_KEY"] = EXAMPLES_INSTANCE_KEY
 ROOT = Path(__file__).resolve().parent.parent
 ALL_SCOPES = [
     "meta:read",
@@ -251,16 +254,11 @@ def caller(tenants: Tenants) -> Caller:
     return tenants.caller()
 
 
-# The URL-signing secret the spec's `vault.get_document_content` example was signed with.
-EXAMPLES_SIGNING_SECRET = hashlib.sha256(b"vaultgate contract examples").hexdigest()
-
-
 def seed_spec_examples(database_url: str, blob_dir: Path, caller: Caller) -> None:
     """The project and documents the spec's examples name, so the contract run's example calls reach real objects."""
     tenant = Tenant(caller.organization_id, Mode.test)
     examples = load_contract().document["components"]["examples"]
     with session_scope(database_url) as session:
-        session.add(InstanceSecret(name="download", value=EXAMPLES_SIGNING_SECRET))
         project = Project(
             id=uuid.UUID("0c6f2f7e-5b1a-4d8e-9f3c-2a1b4c5d6e7f"),
             organization_id=tenant.organization_id,

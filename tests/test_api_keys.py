@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from gateway.settings import Settings
 from storage.database import dispose_engine, session_scope
-from storage.models import ApiKey, Mode, utcnow
+from storage.models import ApiKey, Mode, Role, utcnow
 from tests.conftest import Caller, Tenants, free_port, start_server
 
 KEYS = "/api/v2/api-keys"
@@ -161,6 +161,84 @@ def test_another_tenants_key_is_404_for_every_operation(client: TestClient, tena
         assert client.post(f"{KEYS}/{other.key_id}/rotate", headers=mine.headers).status_code == 404
     listed = {entry["id"] for entry in client.get(KEYS, headers=mine.headers).json()["data"]}
     assert listed == {str(mine.key_id)}
+
+
+def colleagues(tenants: Tenants) -> tuple[Caller, Caller]:
+    """An organization admin and a member of the same organization, the member's key holding every scope."""
+    admin = tenants.caller()
+    return admin, tenants.caller(organization_id=admin.organization_id, role=Role.member)
+
+
+def test_a_member_cannot_rotate_revoke_or_list_an_admins_key(client: TestClient, tenants: Tenants) -> None:
+    admin, member = colleagues(tenants)
+
+    rotated = client.post(f"{KEYS}/{admin.key_id}/rotate", headers=member.headers)
+    revoked = client.delete(f"{KEYS}/{admin.key_id}", headers=member.headers)
+    listed = client.get(KEYS, headers=member.headers).json()["data"]
+
+    assert (rotated.status_code, revoked.status_code) == (404, 404)
+    assert rotated.json()["code"] == revoked.json()["code"] == "not_found"
+    assert [entry["id"] for entry in listed] == [str(member.key_id)]
+    whoami = client.get(WHOAMI, headers=admin.headers)
+    assert whoami.status_code == 200
+    assert whoami.json()["key"]["expires_at"] is None
+
+
+def test_a_member_manages_their_own_keys(client: TestClient, tenants: Tenants) -> None:
+    _, member = colleagues(tenants)
+    own = create(client, member)
+
+    rotated = client.post(f"{KEYS}/{own['id']}/rotate", headers=member.headers)
+    revoked = client.delete(f"{KEYS}/{rotated.json()['id']}", headers=member.headers)
+
+    assert rotated.status_code == 201
+    assert rotated.json()["user_id"] == str(member.user_id)
+    assert revoked.status_code == 200
+
+
+def test_an_admin_manages_every_key_of_the_organization(client: TestClient, tenants: Tenants) -> None:
+    admin, member = colleagues(tenants)
+
+    listed = {entry["id"] for entry in client.get(KEYS, headers=admin.headers).json()["data"]}
+    revoked = client.delete(f"{KEYS}/{member.key_id}", headers=admin.headers)
+
+    assert listed == {str(admin.key_id), str(member.key_id)}
+    assert revoked.status_code == 200
+    assert client.get(WHOAMI, headers=member.headers).status_code == 401
+
+
+def test_rotation_grants_only_scopes_the_caller_holds(client: TestClient, tenants: Tenants) -> None:
+    admin = tenants.caller(scopes=["keys:admin"])
+    member = tenants.caller(organization_id=admin.organization_id, role=Role.member, scopes=["vault:write"])
+
+    response = client.post(f"{KEYS}/{member.key_id}/rotate", headers=admin.headers)
+
+    assert response.status_code == 403
+    assert "vault:write" in response.json()["detail"]
+    assert client.get("/api/v2/vault/documents", headers=member.headers).status_code != 401
+
+
+def test_an_expiring_key_never_mints_a_key_that_outlives_it(client: TestClient, caller: Caller) -> None:
+    expires_at = (utcnow() + timedelta(hours=1)).replace(microsecond=0)
+    short = create(client, caller, scopes=["keys:admin", "meta:read"], expires_at=expires_at.isoformat())
+    short_headers = bearer(short["key"])
+
+    unbounded = client.post(KEYS, headers=short_headers, json={"name": "x", "scopes": ["meta:read"]})
+    later = client.post(
+        KEYS,
+        headers=short_headers,
+        json={"name": "x", "scopes": ["meta:read"], "expires_at": (expires_at + timedelta(days=1)).isoformat()},
+    )
+    lasting = create(client, caller)
+    rotated = client.post(f"{KEYS}/{lasting['id']}/rotate", headers=short_headers)
+
+    assert unbounded.status_code == 201
+    assert datetime.fromisoformat(unbounded.json()["expires_at"]) == expires_at
+    assert later.status_code == 422
+    assert later.json()["errors"][0]["pointer"] == "/expires_at"
+    assert "calling key's own expiry" in later.json()["detail"]
+    assert rotated.status_code == 201
+    assert datetime.fromisoformat(rotated.json()["expires_at"]) == expires_at
 
 
 def test_malformed_key_id_is_400_naming_the_parameter(client: TestClient, caller: Caller) -> None:

@@ -18,6 +18,7 @@ from tests.conftest import ROOT, free_port, wait_for
 def _serve_demo(workdir: Path, port: int) -> tuple[subprocess.Popen[bytes], str, Path]:
     env = {**os.environ, "VAULTGATE_PORT": str(port), "PYTHONPATH": str(ROOT)}
     env.pop("VAULTGATE_DATABASE_URL", None)
+    env.pop("VAULTGATE_SECRET_KEY", None)  # the demo makes its own instance key file
     log = workdir / f"serve-{time.monotonic_ns()}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -97,6 +98,8 @@ def test_serve_demo_prints_a_working_key_and_keeps_it_across_restarts(tmp_path: 
 
     assert (tmp_path / "var" / "vaultgate.db").exists()
     assert (tmp_path / "var" / "demo-key").stat().st_mode & 0o077 == 0
+    instance_key = (tmp_path / "var" / "secret.key").read_text()
+    assert (tmp_path / "var" / "secret.key").stat().st_mode & 0o077 == 0
 
     process, second_key, _log = _serve_demo(tmp_path, port)
     try:
@@ -111,6 +114,7 @@ def test_serve_demo_prints_a_working_key_and_keeps_it_across_restarts(tmp_path: 
         process.terminate()
         process.wait(timeout=10)
     assert second_key == key
+    assert (tmp_path / "var" / "secret.key").read_text() == instance_key
     demo = json.loads((ROOT / "examples" / "demo" / "metadata.json").read_text())
     assert len(listed.json()["data"]) == len(demo) == 6  # the demo documents are not uploaded twice
     assert [w["name"] for w in workflows] == ["Weekly submittal review"]  # imported again, unchanged
@@ -139,3 +143,35 @@ def test_keys_create_prints_a_key_once_for_an_existing_user(tmp_path: Path) -> N
     )
     assert failed.returncode != 0
     assert "no user with email" in failed.stderr
+
+
+def test_serve_without_an_instance_key_stops_with_what_to_do(tmp_path: Path) -> None:
+    env = {**os.environ, "VAULTGATE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PYTHONPATH": str(ROOT)}
+    env.pop("VAULTGATE_SECRET_KEY")
+
+    missing = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve", "--port", str(free_port())],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "secret.key").write_text("k" * 64)
+    (tmp_path / "var" / "secret.key").chmod(0o644)
+    readable = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve", "--port", str(free_port())],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert missing.returncode != 0
+    assert "VAULTGATE_SECRET_KEY" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    assert readable.returncode != 0
+    assert "chmod 600" in readable.stderr
+    assert not (tmp_path / "cli.db").exists()  # stopped before touching the database

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select
+from pydantic import SecretStr
+from sqlalchemy import create_engine, func, select
 from starlette.testclient import TestClient
 
+from gateway.app import create_app
 from gateway.idempotency import fingerprint
+from gateway.settings import Settings
 from storage.database import dispose_engine, session_scope
 from storage.idempotency import sweep_expired
-from storage.models import ApiKey, IdempotencyRecord, Mode, Tier, utcnow
+from storage.models import ApiKey, Base, IdempotencyRecord, Mode, Role, Tier, utcnow
 from tests.conftest import Caller, Tenants, free_port, start_server
 
 KEYS = "/api/v2/api-keys"
@@ -64,6 +68,69 @@ def test_keys_are_scoped_to_the_tenant(client: TestClient, tenants: Tenants, dat
 
     assert "idempotent-replayed" not in response.headers
     assert keys_named(database_url, "deploy") == 2
+
+
+def test_the_same_key_from_two_users_of_one_organization_gives_two_answers(
+    client: TestClient, tenants: Tenants, database_url: str
+) -> None:
+    admin = tenants.caller()
+    member = tenants.caller(organization_id=admin.organization_id, role=Role.member)
+
+    first = post(client, admin, "shared-in-the-org")
+    second = post(client, member, "shared-in-the-org")
+
+    assert first.status_code == second.status_code == 201
+    assert "idempotent-replayed" not in second.headers
+    assert second.json()["key"] != first.json()["key"]
+    assert second.json()["user_id"] == str(member.user_id)
+    assert keys_named(database_url, "deploy") == 2
+
+
+def stored_values(database_url: str) -> Iterator[object]:
+    """Every value of every row of every table, as the database hands it out."""
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as connection:
+            for table in reversed(Base.metadata.sorted_tables):
+                for row in connection.execute(table.select()):
+                    yield from row
+    finally:
+        engine.dispose()
+
+
+def as_bytes(value: object) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    return value.encode() if isinstance(value, str) else json.dumps(value, default=str).encode()
+
+
+def test_an_idempotent_create_keeps_no_secret_in_the_database(
+    client: TestClient, caller: Caller, database_url: str
+) -> None:
+    secret = post(client, caller, "k-secret").json()["key"]
+    replayed = post(client, caller, "k-secret")
+
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert replayed.json()["key"] == secret
+    values = list(stored_values(database_url))
+    assert values, "the scan must see the rows"
+    assert [value for value in values if secret.encode() in as_bytes(value)] == []
+    if database_url.startswith("sqlite:///"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        for file in (path, path.with_name(path.name + "-wal")):
+            assert not file.exists() or secret.encode() not in file.read_bytes()
+
+
+def test_an_answer_kept_under_another_instance_key_is_not_replayed(settings: Settings, caller: Caller) -> None:
+    with TestClient(create_app(settings), raise_server_exceptions=False) as first_client:
+        assert post(first_client, caller, "k-rekeyed").status_code == 201
+    rekeyed = settings.model_copy(update={"secret_key": SecretStr("another instance key, after a rotation")})
+    with TestClient(create_app(rekeyed), raise_server_exceptions=False) as second_client:
+        response = post(second_client, caller, "k-rekeyed")
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "idempotency_key_reused"
+    assert "instance key" in response.json()["detail"]
 
 
 def test_a_4xx_answer_is_kept_and_replayed(client: TestClient, caller: Caller) -> None:
@@ -142,6 +209,7 @@ def insert_record(
         id=uuid.uuid4(),
         organization_id=caller.organization_id,
         mode=Mode.test,
+        caller=f"user:{caller.user_id}",
         key=key,
         fingerprint=fingerprint("POST", KEYS, json.dumps(BODY).encode()),
         locked_until=now + locked_for,

@@ -17,7 +17,6 @@ from gateway.settings import Settings
 from gateway.signed_urls import sign_download
 from storage.database import session_scope
 from storage.models import Document, Job, Mode
-from storage.secrets import instance_secret
 from tests import samples
 from tests.conftest import Caller, Tenants, wait_for
 
@@ -145,8 +144,7 @@ def test_download_link_returns_the_same_bytes_and_refuses_tampering_and_expiry(
     assert tampered.status_code == 403
     assert tampered.json()["code"] == "invalid_signature"
 
-    with session_scope(settings.database_url) as session:
-        secret = instance_secret(session, "download")
+    secret = settings.instance_key().derive("download")
     past = 1_700_000_000
     expired = client.get(
         path, params={"expires": past, "signature": sign_download(secret, uuid.UUID(document["id"]), past)}
