@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
+import zlib
 
 from docx import Document as WordDocument
 from pypdf import PdfReader, PdfWriter
@@ -88,11 +90,15 @@ def _add_content_control(document: object, text: str) -> None:
     body.insert(len(body) - 1, control)
 
 
-def rewrite_docx(original: bytes, replace: dict[str, bytes], add: dict[str, bytes] | None = None) -> bytes:
-    """A copy of a DOCX with some parts replaced or added (for hostile variants)."""
+def rewrite_docx(
+    original: bytes, replace: dict[str, bytes], add: dict[str, bytes] | None = None, skip: tuple[str, ...] = ()
+) -> bytes:
+    """A copy of a DOCX with some parts replaced, added or left out (for hostile variants)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(original)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
+            if info.filename in skip:
+                continue
             target.writestr(info.filename, replace.get(info.filename, source.read(info)))
         for name, data in (add or {}).items():
             target.writestr(name, data)
@@ -175,20 +181,118 @@ def two_sections_with_footnote(footnote: str) -> bytes:
     )
 
 
-def docx_with_external_relationship(kind: str, target: str) -> bytes:
-    """A DOCX whose body has an external relationship of `kind` (`image`, `hyperlink`, …) to `target`."""
+def docx_with_external_relationship(kind: str, target: str, part: str = "word/document.xml") -> bytes:
+    """A DOCX whose `part` has an external relationship of `kind` (`image`, `hyperlink`, …) to `target`."""
     original = docx(["linked"])
+    folder, name = part.rsplit("/", 1)
+    rels_name = f"{folder}/_rels/{name}.rels"
     with zipfile.ZipFile(io.BytesIO(original)) as source:
-        relationships = source.read("word/_rels/document.xml.rels")
+        exists = rels_name in source.namelist()
+        relationships = source.read(rels_name) if exists else _EMPTY_RELATIONSHIPS
     relationship = (
         f'<Relationship Id="rIdRemote" TargetMode="External" Target="{target}" '
         f'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/{kind}"/>'
     )
+    updated = relationships.replace(b"</Relationships>", relationship.encode() + b"</Relationships>")
+    return rewrite_docx(original, {rels_name: updated}) if exists else rewrite_docx(original, {}, {rels_name: updated})
+
+
+_EMPTY_RELATIONSHIPS = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>'
+)
+
+
+def part_of(data: bytes, name: str) -> bytes:
+    """The bytes of one part of a DOCX."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        return source.read(name)
+
+
+def with_content_type(types: bytes, entry: str) -> bytes:
+    """`[Content_Types].xml` with one more `Default` or `Override` entry (none if `entry` is empty)."""
+    return types.replace(b"</Types>", entry.encode() + b"</Types>")
+
+
+# A DOCTYPE a regex over the first bytes missed: after a comment or a processing instruction holding
+# something that looks like a start tag, or after a comment longer than the bytes it read.
+DTD_HIDING_PROLOGS = {
+    "comment_with_tag": b"<!-- <a href='x'> -->",
+    "processing_instruction_with_tag": b"<?vaultgate <a?>",
+    "long_comment": b"<!--" + b" padding" * 9_000 + b" -->",
+}
+
+
+def docx_with_hidden_dtd(prolog: bytes, part: str = "word/document.xml") -> bytes:
+    """A DOCX whose `part` declares an external entity after `prolog` (and the body uses it)."""
+    original = docx(["hello"])
+    doctype = b'<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    hostile = part_of(original, part).replace(b"?>", b"?>" + prolog + doctype, 1).replace(b"hello", b"&xxe;", 1)
+    return rewrite_docx(original, {part: hostile})
+
+
+def decoy_body_docx(real_body_type: str = "default") -> bytes:
+    """A DOCX whose `word/document.xml` is a decoy: `_rels/.rels` opens another part, the one Word shows.
+
+    `real_body_type` says how that part is typed: `default` (its extension typed as a Word body, the
+    python-docx-readable attack), `xml` (as plain XML), `second_override` (a second body Override).
+    """
+    decoy = docx(["Quarterly minutes, nothing to see."])
+    real = part_of(docx(["Wire the retainer to account 4471."]), "word/document.xml")
+    main_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    name, types = {
+        "default": ("word/body.part", f'<Default Extension="part" ContentType="{main_type}"/>'),
+        "xml": ("word/body.xml", ""),
+        "second_override": ("word/body.xml", f'<Override PartName="/word/body.xml" ContentType="{main_type}"/>'),
+    }[real_body_type]
+    package_rels = part_of(decoy, "_rels/.rels").replace(b'Target="word/document.xml"', f'Target="{name}"'.encode())
     return rewrite_docx(
-        original,
+        decoy,
         {
-            "word/_rels/document.xml.rels": relationships.replace(
-                b"</Relationships>", relationship.encode() + b"</Relationships>"
-            )
+            "_rels/.rels": package_rels,
+            "[Content_Types].xml": with_content_type(part_of(decoy, "[Content_Types].xml"), types),
         },
+        {name: real, f"word/_rels/{name.rsplit('/', 1)[1]}.rels": part_of(decoy, "word/_rels/document.xml.rels")},
     )
+
+
+def relationship_flood_docx(parts: int = 250, part_bytes: int = 1024 * 1024, *, reachable: bool = False) -> bytes:
+    """A small DOCX carrying `parts` relationship parts of `part_bytes` each (~820 KB for 250 MiB of XML).
+
+    `reachable`: each belongs to a part the body relates to (as a header would), not to a part nobody uses.
+    """
+    original = docx(["flooded"])
+    header = b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    line = b'<Relationship Id="rIdFlood" Type="http://example.com/flood" Target="flood.xml"/>'
+    flood = header + line * ((part_bytes - len(header) - 16) // len(line)) + b"</Relationships>"
+    added = {f"word/_rels/flood{number}.xml.rels": flood for number in range(parts)}
+    body_rels = part_of(original, "word/_rels/document.xml.rels")
+    if reachable:
+        added |= {f"word/flood{number}.xml": b"<flood/>" for number in range(parts)}
+        links = "".join(
+            f'<Relationship Id="rIdFlood{number}" Type="http://example.com/flood" Target="flood{number}.xml"/>'
+            for number in range(parts)
+        )
+        body_rels = body_rels.replace(b"</Relationships>", links.encode() + b"</Relationships>")
+    return rewrite_docx(original, {"word/_rels/document.xml.rels": body_rels}, added)
+
+
+def tiny_png() -> bytes:
+    """A valid one-pixel PNG, built by hand."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\x00\x00")
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def docx_with_picture() -> bytes:
+    """A DOCX with an embedded PNG, as python-docx writes it."""
+    document = WordDocument()
+    document.add_paragraph("A picture follows.")
+    document.add_picture(io.BytesIO(tiny_png()))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

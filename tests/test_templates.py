@@ -439,6 +439,11 @@ def test_a_completed_fill_signs_a_fresh_link_on_every_call(client: TestClient, c
         ("legacy.doc", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 2048, 415, "unsupported_media_type"),
         ("bomb.docx", samples.zip_bomb_docx, 422, "unsafe_document"),
         ("xxe.docx", samples.xxe_docx, 422, "unsafe_document"),
+        *[
+            (f"{hiding}.docx", lambda prolog=prolog: samples.docx_with_hidden_dtd(prolog), 422, "unsafe_document")
+            for hiding, prolog in samples.DTD_HIDING_PROLOGS.items()
+        ],
+        ("decoy.docx", samples.decoy_body_docx, 422, "unsafe_document"),
         (
             "beacon.docx",
             lambda: samples.docx_with_external_relationship("image", "http://tracker.example/p.png"),
@@ -447,7 +452,18 @@ def test_a_completed_fill_signs_a_fresh_link_on_every_call(client: TestClient, c
         ),
         ("huge.docx", lambda: b"PK\x03\x04" + b"\x00" * (3 * 1024 * 1024), 413, "payload_too_large"),
     ],
-    ids=["pdf", "text", "docm", "legacy", "zip_bomb", "xxe", "remote_image", "too_large"],
+    ids=[
+        "pdf",
+        "text",
+        "docm",
+        "legacy",
+        "zip_bomb",
+        "xxe",
+        *samples.DTD_HIDING_PROLOGS,
+        "decoy_body",
+        "remote_image",
+        "too_large",
+    ],
 )
 def test_a_file_that_is_not_a_safe_docx_is_refused_and_nothing_is_stored(
     client: TestClient, caller: Caller, settings: Settings, name: str, make: Callable[[], bytes], status: int, code: str

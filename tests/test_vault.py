@@ -158,6 +158,11 @@ def test_download_link_returns_the_same_bytes_and_refuses_tampering_and_expiry(
     [
         ("bomb.docx", samples.zip_bomb_docx, 422, "unsafe_document"),
         ("xxe.docx", samples.xxe_docx, 422, "unsafe_document"),
+        *[
+            (f"{hiding}.docx", lambda prolog=prolog: samples.docx_with_hidden_dtd(prolog), 422, "unsafe_document")
+            for hiding, prolog in samples.DTD_HIDING_PROLOGS.items()
+        ],
+        ("decoy.docx", samples.decoy_body_docx, 422, "unsafe_document"),
         ("corrupt.docx", samples.corrupt_docx, 422, "unsafe_document"),
         ("macro.docx", samples.docm_renamed, 415, "unsupported_media_type"),
         ("legacy.docx", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 2048, 415, "unsupported_media_type"),

@@ -1,31 +1,53 @@
 """The DOCX zip checklist: run before any parser sees an uploaded Word file.
 
-A 185 KiB upload can hold a 105 MB document.xml that costs python-docx 2 GB,
-and XML parts can carry DTDs (XXE, billion laughs). Everything here reads only
-the zip directory and, for XML parts, at most the sizes it has already bounded.
+It reads the package as Word and python-docx do: the body is the part `_rels/.rels` names
+`officeDocument`, and it must be the one part `[Content_Types].xml` overrides as a Word body (a
+decoy typed as the body while another part is opened is refused). A 185 KiB upload can hold a
+105 MB document.xml that costs python-docx 2 GB, and XML parts can carry DTDs (XXE, billion
+laughs): every part that is XML, by its content type or by its first bytes, is size-capped and
+read by an XML parser up to its root element, where any DTD must already have appeared. Only the
+relationship parts that decide something are parsed, bounded in bytes and relationships, so
+memory and CPU stay bounded whatever the zip claims.
 """
 
 from __future__ import annotations
 
 import codecs
+import posixpath
 import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from lxml import etree
 
 from vault.errors import UnsafeContent, UnsupportedContent
 
 DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_CONTENT_TYPES = "[Content_Types].xml"
 _CONTENT_TYPES_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
-_RELATIONSHIPS_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_RELATIONSHIP = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+# Transitional and Strict OOXML spell the package's main relationship differently; Word reads both.
+_OFFICE_DOCUMENT = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument",
+)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_\-.\[\]/]+$")
 _MACRO_MARKERS = ("macroenabled", "vbaproject", "vbadata", "activex")
 _MAX_PACKAGE_PART_BYTES = 1024 * 1024
-_PROLOG_BYTES = 64 * 1024
-_START_TAG = re.compile(r"<[A-Za-z_]")
+# All relationship parts one check parses, together: legitimate files have a few KiB of them.
+_MAX_RELATIONSHIP_BYTES = 4 * 1024 * 1024
+_MAX_RELATIONSHIPS = 20_000
+_PROLOG_CHUNK_BYTES = 4096
+# A legitimate part reaches its root element within a few hundred bytes; the total bounds a zip
+# of many parts with long prologs (a legitimate file reads at most one chunk a part).
+_MAX_PROLOG_BYTES = 256 * 1024
+_MAX_PROLOGS_BYTES = 8 * 1024 * 1024
+_XML_TYPES = ("application/xml", "text/xml")
+# Byte patterns an XML parser takes for the start of a document (libxml2 detects UTF-16/32 and EBCDIC).
+_MARKUP_STARTS = (b"<", b"<\x00", b"\x00<", b"\x00\x00\x00<", b"<\x00\x00\x00", b"\x4c\x6f\xa7\x94")
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 @dataclass(frozen=True)
@@ -38,12 +60,13 @@ class ZipLimits:
     max_ratio: int = 200
     # Small parts compress extremely well legitimately; ratios matter only above this size.
     ratio_floor_bytes: int = 1024 * 1024
-    max_document_xml_bytes: int = 64 * 1024 * 1024
+    # Every XML part, the body and whatever else python-docx or Word would parse into memory.
+    max_xml_part_bytes: int = 64 * 1024 * 1024
 
 
 VAULT_LIMITS = ZipLimits()
-# Templates are rendered in memory by python-docx/docxtpl, so their body is kept small.
-TEMPLATE_LIMITS = ZipLimits(max_document_xml_bytes=5 * 1000 * 1000)
+# Templates are rendered in memory by python-docx/docxtpl, so their XML parts are kept small.
+TEMPLATE_LIMITS = ZipLimits(max_xml_part_bytes=5 * 1000 * 1000)
 
 
 @dataclass
@@ -52,12 +75,22 @@ class DocxReport:
 
     main_part: str
     parts: list[str]
-    # (relationship type, target) of every part the document loads from outside itself, hyperlinks included.
+    # (relationship type, target) of every external relationship of a part Word loads, hyperlinks included;
+    # collected only when asked for (templates).
     external: list[tuple[str, str]] = field(default_factory=list)
 
     def loads_remote_content(self) -> list[str]:
         """External targets Word fetches on opening (images, frames, attached templates), not links people click."""
         return [target for kind, target in self.external if not kind.endswith("/hyperlink")]
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """One relationship of a part: `target` is a part name when internal, as written when external."""
+
+    kind: str
+    target: str
+    external: bool
 
 
 def safe_xml_parser() -> etree.XMLParser:
@@ -80,22 +113,202 @@ def _parse_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> etree._Eleme
     return tree.getroot()
 
 
-def _declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
-    """Whether an XML part has a DOCTYPE or ENTITY, read from its prolog only.
+def _media_type(value: str | None) -> str:
+    return (value or "").split(";")[0].strip().lower()
 
-    A DTD can only come before the root element, so the first 64 KiB decide; the
-    part is never built into a tree here (that happens in the bounded child).
+
+def _extension(name: str) -> str:
+    last = name.rsplit("/", 1)[-1]
+    return last.rpartition(".")[2].lower() if "." in last else ""
+
+
+def _rels_name(part: str) -> str:
+    """Where a part's relationships live: `word/document.xml` → `word/_rels/document.xml.rels`."""
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", f"{name}.rels")
+
+
+def _resolve(source: str, target: str) -> str:
+    """The part a relationship of `source` points at, as OPC resolves it against the source's folder."""
+    absolute = target if target.startswith("/") else posixpath.join("/", posixpath.dirname(source), target)
+    return posixpath.normpath(absolute).lstrip("/")
+
+
+class DocxPackage:
+    """A DOCX's zip read as an OPC package: content types and relationships, parsed within bounds.
+
+    Part names compare case-insensitively, as in OPC and Word; `[Content_Types].xml` is read on creation.
     """
-    with archive.open(info) as member:
-        head = member.read(_PROLOG_BYTES)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text = head.decode("utf-16", errors="ignore")
-    else:
-        # UTF-8 and every ASCII-compatible encoding spell the markup alike.
-        text = head.decode("latin-1")
-    root = _START_TAG.search(text)
-    prolog = text[: root.start()] if root else text
-    return "<!DOCTYPE" in prolog or "<!ENTITY" in prolog
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+        self._parts = {info.filename.lower(): info for info in archive.infolist() if not info.is_dir()}
+        self._relationships: dict[str, list[Relationship]] = {}
+        self._relationship_bytes_left = _MAX_RELATIONSHIP_BYTES
+        self._relationships_left = _MAX_RELATIONSHIPS
+        self._defaults: dict[str, str] = {}
+        self._overrides: dict[str, str] = {}
+        self._read_content_types()
+
+    def info(self, name: str) -> zipfile.ZipInfo | None:
+        return self._parts.get(name.lower())
+
+    def parts(self) -> list[zipfile.ZipInfo]:
+        return list(self._parts.values())
+
+    def content_type(self, name: str) -> str:
+        """The part's content type as OPC decides it: its Override, else its extension's Default ('' if none)."""
+        return self._overrides.get(name.lower()) or self._defaults.get(_extension(name), "")
+
+    def _read_content_types(self) -> None:
+        info = self.info(_CONTENT_TYPES)
+        if info is None:
+            raise UnsupportedContent("The zip file is not an Office document (no [Content_Types].xml).")
+        for entry in _parse_part(self.archive, info):
+            content_type = _media_type(entry.get("ContentType"))
+            if any(marker in content_type for marker in _MACRO_MARKERS):
+                raise UnsupportedContent("Macro-enabled Word files (.docm) are not accepted; save it as .docx.")
+            if entry.tag == f"{_CONTENT_TYPES_NS}Default":
+                if content_type.endswith(".main+xml"):
+                    # Only an Override can name the body: a Default types every part with the extension,
+                    # which is how a second body hides behind a decoy document.xml.
+                    raise UnsafeContent("The DOCX types a file extension as its main document; refused.")
+                self._defaults[(entry.get("Extension") or "").lower()] = content_type
+            elif entry.tag == f"{_CONTENT_TYPES_NS}Override":
+                self._overrides[(entry.get("PartName") or "").lstrip("/").lower()] = content_type
+
+    def relationships(self, part: str) -> list[Relationship]:
+        """The relationships of `part` ('' for the package itself); UnsafeContent past the bounds."""
+        rels_name = _rels_name(part) if part else "_rels/.rels"
+        if rels_name.lower() not in self._relationships:
+            self._relationships[rels_name.lower()] = self._read_relationships(part, rels_name)
+        return self._relationships[rels_name.lower()]
+
+    def _read_relationships(self, part: str, rels_name: str) -> list[Relationship]:
+        info = self.info(rels_name)
+        if info is None:
+            return []
+        self._relationship_bytes_left -= info.file_size
+        if self._relationship_bytes_left < 0:
+            raise UnsafeContent(f"The DOCX's relationship parts exceed {_MAX_RELATIONSHIP_BYTES} bytes; refused.")
+        found = []
+        for element in _parse_part(self.archive, info).iter(_RELATIONSHIP):
+            self._relationships_left -= 1
+            if self._relationships_left < 0:
+                raise UnsafeContent(f"The DOCX has over {_MAX_RELATIONSHIPS} relationships; refused.")
+            external = element.get("TargetMode") == "External"
+            target = element.get("Target") or ""
+            found.append(
+                Relationship(element.get("Type") or "", target if external else _resolve(part, target), external)
+            )
+        return found
+
+    def main_part(self) -> str:
+        """The body Word opens: the one `officeDocument` of `_rels/.rels`, which must be the one Word body type."""
+        typed = [name for name, content_type in self._overrides.items() if content_type == DOCX_MAIN]
+        if not typed:
+            raise UnsupportedContent("The Office file is not a Word document (.docx).")
+        named = [rel for rel in self.relationships("") if rel.kind in _OFFICE_DOCUMENT]
+        if len(typed) > 1 or len(named) != 1 or named[0].external:
+            raise UnsafeContent(
+                f"The DOCX types {len(typed)} part(s) as its body and its package relationships name "
+                f"{len(named)}; a Word document has exactly one."
+            )
+        if named[0].target.lower() != typed[0]:
+            raise UnsafeContent(
+                f"The DOCX opens '{named[0].target[:200]}' as its body but types '{typed[0]}' as the body; refused."
+            )
+        info = self.info(named[0].target)
+        if info is None:
+            raise UnsupportedContent("The Word document's main part is missing.")
+        return info.filename
+
+    def external_targets(self) -> list[tuple[str, str]]:
+        """(type, target) of the external relationships of every part reachable from the package, as Word loads it."""
+        external: list[tuple[str, str]] = []
+        seen, pending = {""}, [""]
+        while pending:
+            for rel in self.relationships(pending.pop()):
+                if rel.external:
+                    external.append((rel.kind, rel.target))
+                elif rel.target.lower() not in seen and self.info(rel.target) is not None:
+                    seen.add(rel.target.lower())
+                    pending.append(rel.target)
+        return external
+
+
+class _PrologEnd(Exception):
+    """Raised by the parser target to stop parsing: `dtd` says whether a DOCTYPE came first."""
+
+    def __init__(self, dtd: bool) -> None:
+        super().__init__(dtd)
+        self.dtd = dtd
+
+
+class _PrologTarget:
+    """An lxml parser target that builds nothing and stops at the DOCTYPE or the root element."""
+
+    def doctype(self, *_declaration: Any) -> None:
+        raise _PrologEnd(dtd=True)
+
+    def start(self, *_element: Any) -> None:
+        raise _PrologEnd(dtd=False)
+
+    def close(self) -> None:
+        return None
+
+
+def _starts_like_markup(head: bytes) -> bool:
+    for bom in _BOMS:
+        head = head.removeprefix(bom)
+    return head.lstrip(b" \t\r\n").startswith(_MARKUP_STARTS)
+
+
+class _PrologReader:
+    """Reads XML parts up to their root element with a real parser, within a byte budget for the whole zip.
+
+    A DTD can only come before the root element, so the prolog decides; comments and processing
+    instructions there are parsed, not pattern-matched, so nothing in them can hide a DOCTYPE.
+    """
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+        self.bytes_left = _MAX_PROLOGS_BYTES
+
+    def is_xml(self, info: zipfile.ZipInfo, typed_xml: bool) -> bool:
+        """Whether the part is XML; UnsafeContent if its prolog declares a DTD or is too long to check.
+
+        A part typed as XML must parse up to its root element; another part is XML only if it starts
+        like markup and parses so (an XML parser would read nothing from the rest, DTD included).
+        """
+        parser = etree.XMLParser(
+            target=_PrologTarget(), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+        )
+        read = 0
+        with self.archive.open(info) as member:
+            try:
+                while chunk := member.read(_PROLOG_CHUNK_BYTES):
+                    if read == 0 and not typed_xml and not _starts_like_markup(chunk):
+                        return False
+                    read += len(chunk)
+                    self.bytes_left -= len(chunk)
+                    if read > _MAX_PROLOG_BYTES or self.bytes_left < 0:
+                        raise UnsafeContent(f"The DOCX part '{info.filename}' has an XML prolog too long to check.")
+                    parser.feed(chunk)
+                parser.close()
+            except _PrologEnd as end:
+                if end.dtd:
+                    raise UnsafeContent(
+                        f"The DOCX part '{info.filename}' declares a DTD; DTDs and entities are refused."
+                    ) from None
+                return True
+            except etree.XMLSyntaxError as exc:
+                if typed_xml:
+                    raise UnsafeContent(f"The DOCX part '{info.filename}' is not well-formed XML.") from exc
+                return False
+        if typed_xml:
+            raise UnsafeContent(f"The DOCX part '{info.filename}' is not well-formed XML (no root element).")
+        return False
 
 
 def _check_directory(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
@@ -122,31 +335,34 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
         total += info.file_size
     if total > limits.max_total_bytes:
         raise UnsafeContent(f"The DOCX unpacks to {total} bytes; at most {limits.max_total_bytes} are accepted.")
+    if any(info.filename.lower().endswith(("vbaproject.bin", "vbadata.xml")) for info in infos):
+        raise UnsupportedContent("Macro-enabled Word files (.docm) are not accepted; save it as .docx.")
 
 
-def _main_part(archive: zipfile.ZipFile) -> str:
-    try:
-        info = archive.getinfo("[Content_Types].xml")
-    except KeyError:
-        raise UnsupportedContent("The zip file is not an Office document (no [Content_Types].xml).") from None
-    types = _parse_part(archive, info)
-    main = None
-    for entry in types:
-        content_type = (entry.get("ContentType") or "").lower()
-        if any(marker in content_type for marker in _MACRO_MARKERS):
-            raise UnsupportedContent("Macro-enabled Word files (.docm) are not accepted; save it as .docx.")
-        if entry.tag == f"{_CONTENT_TYPES_NS}Override" and content_type == DOCX_MAIN:
-            main = (entry.get("PartName") or "").lstrip("/")
-    if main is None:
-        raise UnsupportedContent("The Office file is not a Word document (.docx).")
-    return main
+def _too_big(info: zipfile.ZipInfo, main: str, limits: ZipLimits) -> UnsafeContent:
+    what = "The document body" if info.filename == main else f"The DOCX part '{info.filename}'"
+    return UnsafeContent(f"{what} unpacks to {info.file_size} bytes; at most {limits.max_xml_part_bytes} are accepted.")
 
 
-def check_docx(source: IO[bytes], limits: ZipLimits = VAULT_LIMITS) -> DocxReport:
+def _check_xml_parts(package: DocxPackage, main: str, limits: ZipLimits) -> None:
+    """Every XML part, whatever its name or type: within the size cap, and no DTD in its prolog."""
+    prologs = _PrologReader(package.archive)
+    for info in package.parts():
+        content_type = package.content_type(info.filename)
+        typed_xml = content_type.endswith("+xml") or content_type in _XML_TYPES
+        too_big = info.file_size > limits.max_xml_part_bytes
+        # A part typed as XML is refused before it is read, another one once its first bytes show markup.
+        if typed_xml and too_big:
+            raise _too_big(info, main, limits)
+        if prologs.is_xml(info, typed_xml) and too_big:
+            raise _too_big(info, main, limits)
+
+
+def check_docx(source: IO[bytes], limits: ZipLimits = VAULT_LIMITS, *, external_targets: bool = False) -> DocxReport:
     """Raise UnsupportedContent/UnsafeContent unless `source` is a DOCX safe to hand to a parser.
 
-    Memory stays bounded whatever the zip claims: only small package parts are parsed,
-    and other XML parts are read up to their prolog.
+    With `external_targets`, the report lists the external relationships of every part Word would load
+    (the relationships of the whole package are then read, within the same bounds).
     """
     try:
         archive = zipfile.ZipFile(source)
@@ -154,35 +370,21 @@ def check_docx(source: IO[bytes], limits: ZipLimits = VAULT_LIMITS) -> DocxRepor
         raise UnsupportedContent("The file starts like a zip archive but is not a readable one.") from exc
     try:
         with archive:
-            return _check_archive(archive, limits)
+            return _check_archive(archive, limits, external_targets)
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError, RuntimeError) as exc:
         # Bad CRCs, unknown compression methods, corrupt streams: a damaged file, not a server fault.
         raise UnsafeContent(f"The DOCX is damaged: {exc}.") from exc
 
 
-def _check_archive(archive: zipfile.ZipFile, limits: ZipLimits) -> DocxReport:
+def _check_archive(archive: zipfile.ZipFile, limits: ZipLimits, external_targets: bool) -> DocxReport:
     infos = archive.infolist()
     _check_directory(infos, limits)
-    main = _main_part(archive)
-    names = {info.filename: info for info in infos}
-    if main not in names:
-        raise UnsupportedContent("The Word document's main part is missing.")
-    if names[main].file_size > limits.max_document_xml_bytes:
-        raise UnsafeContent(
-            f"The document body unpacks to {names[main].file_size} bytes; "
-            f"at most {limits.max_document_xml_bytes} are accepted."
-        )
-    if any(name.lower().endswith(("vbaproject.bin", "vbadata.xml")) for name in names):
-        raise UnsupportedContent("Macro-enabled Word files (.docm) are not accepted; save it as .docx.")
-    report = DocxReport(main_part=main, parts=sorted(names))
-    for info in infos:
-        if info.filename.endswith(".rels"):
-            root = _parse_part(archive, info)
-            report.external.extend(
-                (rel.get("Type", ""), rel.get("Target", ""))
-                for rel in root.iter(f"{_RELATIONSHIPS_NS}Relationship")
-                if rel.get("TargetMode") == "External"
-            )
-        elif info.filename.endswith(".xml") and _declares_dtd(archive, info):
-            raise UnsafeContent(f"The DOCX part '{info.filename}' declares a DTD; DTDs and entities are refused.")
+    package = DocxPackage(archive)
+    main = package.main_part()
+    _check_xml_parts(package, main, limits)
+    # The extractor reads the body's relationships (headers, footers): bounded here first.
+    package.relationships(main)
+    report = DocxReport(main_part=main, parts=sorted(info.filename for info in infos))
+    if external_targets:
+        report.external = package.external_targets()
     return report

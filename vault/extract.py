@@ -9,20 +9,19 @@ import codecs
 import re
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from charset_normalizer import from_bytes
 from lxml import etree
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from vault.docx_safety import safe_xml_parser
-from vault.errors import ExtractionError
+from vault.docx_safety import DocxPackage, safe_xml_parser
+from vault.errors import ExtractionError, UnsafeContent, UnsupportedContent
 from vault.sniff import DOCX, MARKDOWN, PDF
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
-_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 _DC_TITLE = "{http://purl.org/dc/elements/1.1/}title"
 _HEADER_FOOTER = ("/header", "/footer")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -104,40 +103,32 @@ def _blocks(container: etree._Element) -> list[str]:
 def _docx(path: Path, _content_type: str) -> Extracted:
     try:
         with zipfile.ZipFile(path) as archive:
+            # The body Word opens, found as the checklist found it (never by a content type alone).
+            package = DocxPackage(archive)
+            main = package.main_part()
             parser = safe_xml_parser()
-            types = etree.fromstring(archive.read("[Content_Types].xml"), parser)
-            main = next(
-                (e.get("PartName") or "").lstrip("/")
-                for e in types
-                if (e.get("ContentType") or "").endswith("wordprocessingml.document.main+xml")
-            )
-            body = etree.fromstring(archive.read(main), parser)
-            paragraphs = _blocks(body)
-            paragraphs.extend(_header_footer_blocks(archive, main, parser))
+            paragraphs = _blocks(etree.fromstring(archive.read(main), parser))
+            for part in _headers_and_footers(package, main):
+                paragraphs.extend(_blocks(etree.fromstring(archive.read(part), parser)))
             title = None
-            if "docProps/core.xml" in archive.namelist():
-                core = etree.fromstring(archive.read("docProps/core.xml"), parser)
-                title = core.findtext(_DC_TITLE)
-    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, StopIteration, OSError) as exc:
+            core = package.info("docProps/core.xml")
+            if core is not None:
+                title = etree.fromstring(archive.read(core), parser).findtext(_DC_TITLE)
+    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, OSError, UnsafeContent, UnsupportedContent) as exc:
         raise ExtractionError("docx_unreadable", f"The DOCX is damaged and cannot be read ({exc}).") from exc
     return Extracted(_clean_title(title), None, _numbered(paragraphs))
 
 
-def _header_footer_blocks(archive: zipfile.ZipFile, main: str, parser: etree.XMLParser) -> list[str]:
-    main_path = PurePosixPath(main)
-    rels_name = str(main_path.parent / "_rels" / f"{main_path.name}.rels")
-    if rels_name not in archive.namelist():
-        return []
-    texts: list[str] = []
-    seen: set[str] = set()
-    for rel in etree.fromstring(archive.read(rels_name), parser).iter(_RELS):
-        if rel.get("TargetMode") == "External" or not (rel.get("Type") or "").endswith(_HEADER_FOOTER):
+def _headers_and_footers(package: DocxPackage, main: str) -> list[str]:
+    """The body's header and footer parts, each once, in relationship order."""
+    parts: list[str] = []
+    for rel in package.relationships(main):
+        info = package.info(rel.target)
+        if rel.external or not rel.kind.endswith(_HEADER_FOOTER) or info is None:
             continue
-        part = str(PurePosixPath(main_path.parent, rel.get("Target") or ""))
-        if part in archive.namelist() and part not in seen:
-            seen.add(part)
-            texts.extend(_blocks(etree.fromstring(archive.read(part), parser)))
-    return texts
+        if info.filename not in parts:
+            parts.append(info.filename)
+    return parts
 
 
 def _decode(data: bytes) -> str:

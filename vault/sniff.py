@@ -68,7 +68,7 @@ def require_docx(source: IO[bytes], limits: ZipLimits = TEMPLATE_LIMITS) -> None
         raise UnsupportedContent(_OLE_REFUSED)
     if not head.startswith(_ZIP):
         raise UnsupportedContent("The template is not a Word document; upload a .docx file.")
-    remote = check_docx(source, limits).loads_remote_content()
+    remote = check_docx(source, limits, external_targets=True).loads_remote_content()
     source.seek(0)
     if remote:
         raise UnsafeContent(
