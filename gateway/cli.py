@@ -244,6 +244,9 @@ def serve(host: str | None, port: int | None, demo: bool, workers: int) -> None:
         )
     sys.stderr.flush()
     os.environ.setdefault("VAULTGATE_DATABASE_URL", settings.database_url)
+    # The app reads its settings afresh (here, or in each server process): the links it signs name this address.
+    os.environ["VAULTGATE_HOST"], os.environ["VAULTGATE_PORT"] = host, str(port)
+    get_settings.cache_clear()
     uvicorn.run(
         "gateway.app:create_app",
         factory=True,

@@ -57,7 +57,8 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
-    # The gateway's external base URL for signed links; unset: taken from the request's Host.
+    # The gateway's external base URL for the links it signs (e.g. https://vault.example.com); unset: the `host`
+    # and `port` above. Never the request's Host header, which the caller controls.
     public_url: str | None = None
 
     def instance_key(self) -> InstanceKey:

@@ -5,15 +5,36 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from gateway.contract import load_contract
 from gateway.problems import Problem
+from gateway.settings import Settings
 from storage.blobs import BlobStore
 from storage.models import Document
 
 DOWNLOAD_TTL_SECONDS = 3600
+
+
+def public_base_url(settings: Settings) -> str:
+    """Where links to this gateway point: `VAULTGATE_PUBLIC_URL`, else the address `vaultgate serve` listens on.
+
+    Never the request's `Host`: the caller writes that header, and a forged one would make the gateway hand out
+    signed links to the attacker's host (links shared or opened later, by someone else, leak the signature).
+    """
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host = settings.host
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return f"http://{host}:{settings.port}"  # a name, e.g. localhost
+    if address.is_unspecified:
+        # Listening on every interface names none a client can use; behind anything, set VAULTGATE_PUBLIC_URL.
+        address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
+    return f"http://[{address}]:{settings.port}" if address.version == 6 else f"http://{address}:{settings.port}"
 
 
 def sign_download(secret: bytes, document_id: uuid.UUID, expires: int) -> str:

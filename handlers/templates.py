@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from connexion import request
 from sqlalchemy.orm import Session
 
 from fills.intake import TemplateUpload, accept_template
@@ -14,7 +13,7 @@ from gateway.auth import current_instance_key, current_principal, current_settin
 from gateway.contract import load_contract
 from gateway.cursors import Pager
 from gateway.problems import FieldError, Problem
-from gateway.signed_urls import download_link
+from gateway.signed_urls import download_link, public_base_url
 from storage import template_fills
 from storage.accounts import TEMPLATE_FILL
 from storage.jobs import FINAL
@@ -47,7 +46,7 @@ def _signing_view(session: Session) -> Callable[[TemplateFill], dict[str, Any]]:
     """Views of fills in which each completed fill's download link is signed now, valid an hour."""
     settings = current_settings()
     store, secret, now = settings.blob_store(), current_instance_key().derive("download"), utcnow()
-    base_url = settings.public_url or str(request.base_url)
+    base_url = public_base_url(settings)
 
     def view(fill: TemplateFill) -> dict[str, Any]:
         document = (

@@ -7,14 +7,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from connexion import request
 from starlette.responses import StreamingResponse
 
 from gateway.auth import current_instance_key, current_principal, current_settings, database_session
 from gateway.contract import load_contract
 from gateway.cursors import Pager
 from gateway.problems import FieldError, Problem
-from gateway.signed_urls import download_link, verify_download
+from gateway.signed_urls import download_link, public_base_url, verify_download
 from gateway.validation import metadata_violation, parse_date_time
 from storage import documents, projects
 from storage.blobs import content_disposition
@@ -163,7 +162,7 @@ def download_document(*, document_id: str) -> dict[str, Any]:
             settings.blob_store(),
             current_instance_key().derive("download"),
             document,
-            settings.public_url or str(request.base_url),
+            public_base_url(settings),
             utcnow(),
         )
     return {"download_url": url, "expires_at": expires_at}
@@ -197,9 +196,10 @@ def get_document_content(*, document_id: str, expires: int, signature: str) -> S
 
 
 def delete_document(*, document_id: str) -> tuple[None, int]:
-    """Soft-delete a document: gone from search at once, 404 afterwards; its ingestion stops."""
+    """Soft-delete a document: gone from search at once, 404 afterwards, its bytes removed; its ingestion stops."""
     with database_session() as session:
-        documents.soft_delete(session, current_principal().tenant.get(session, Document, uuid.UUID(document_id)))
+        document = current_principal().tenant.get(session, Document, uuid.UUID(document_id))
+        documents.soft_delete(session, current_settings().blob_store(), document)
     return None, 204
 
 

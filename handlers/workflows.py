@@ -6,12 +6,13 @@ import builtins
 import uuid
 from typing import Any
 
-from gateway.auth import current_instance_key, current_principal, current_settings, database_session
+from gateway.auth import REALM, Principal, current_instance_key, current_principal, current_settings, database_session
 from gateway.contract import load_contract
 from gateway.cursors import Pager
 from gateway.problems import FieldError, Problem
 from storage import documents, workflows
 from storage.models import JobStatus, Workflow, WorkflowRun
+from workflows.actions import required_scopes
 from workflows.definition import Definition
 from workflows.ids import parse_run_id, parse_workflow_id, run_public_id, workflow_public_id
 from workflows.inputs import resolve
@@ -37,7 +38,29 @@ def _detail_view(workflow: Workflow, definition: Definition) -> dict[str, Any]:
         "timeout_seconds": definition.timeout_seconds,
         "inputs": [vars(spec) for spec in definition.inputs],
         "steps": [{"id": step.id, "name": step.name, "action": step.action} for step in definition.steps],
+        "required_scopes": _run_scopes(definition),
     }
+
+
+def _run_scopes(definition: Definition) -> builtins.list[str]:
+    """Every scope a key needs to run the workflow: `workflows.run`'s own and its steps' actions'."""
+    own = load_contract().operation("workflows.run").scope
+    return sorted(required_scopes(definition) | ({own} if own else set()))
+
+
+def _require_run_scopes(principal: Principal, definition: Definition) -> None:
+    """403 `insufficient_scope`, as for an operation's own scope, naming every one the key lacks (RFC 6750 §3)."""
+    missing = [scope for scope in _run_scopes(definition) if scope not in principal.scopes]
+    if not missing:
+        return
+    named = ", ".join(f"'{scope}'" for scope in missing)
+    raise Problem(
+        "insufficient_scope",
+        f"Running this workflow requires the scopes its steps use (its required_scopes); this key lacks {named}.",
+        headers={
+            "WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{" ".join(missing)}"'
+        },
+    )
 
 
 def _run_view(run: WorkflowRun) -> dict[str, Any]:
@@ -94,6 +117,7 @@ def run(*, workflow_id: str, body: dict[str, Any] | None = None) -> tuple[dict[s
     with database_session() as session:
         workflow = principal.tenant.get(session, Workflow, parse_workflow_id(workflow_id))
         definition = Definition.from_document(workflows.get_version(session, workflow.id, workflow.version).definition)
+        _require_run_scopes(principal, definition)
         values, input_errors = resolve(definition.inputs, body.get("inputs") or {})
         errors = [FieldError(error.detail, pointer=error.pointer) for error in input_errors]
         if definition.requires_project and project_id is None:

@@ -11,10 +11,13 @@ import re
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Protocol
 from urllib.parse import quote
 
+from storage.errors import NotFoundError
 from storage.tenancy import Tenant
 
 _KEY = re.compile(r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}/(live|test)/[0-9a-f]{32}$")
@@ -30,6 +33,35 @@ def _checked(key: str) -> str:
     return key
 
 
+class BlobNotFoundError(NotFoundError):
+    """No blob under the key: deleted with its document, maybe while a job was reading it."""
+
+    def __init__(self, key: str) -> None:
+        # The id part only: the rest of a key is the tenant's, and says nothing to the reader.
+        super().__init__("file", key.rsplit("/", 1)[-1])
+
+
+@contextmanager
+def _file_missing_as_not_found(key: str) -> Iterator[None]:
+    try:
+        yield
+    except FileNotFoundError:
+        raise BlobNotFoundError(key) from None
+
+
+@contextmanager
+def _object_missing_as_not_found(key: str) -> Iterator[None]:
+    from botocore.exceptions import ClientError  # imported with the S3 client, never for local disk
+
+    try:
+        yield
+    except ClientError as exc:
+        # `NoSuchKey` from a GET; a bare 404 from the HEAD a managed download starts with.
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            raise BlobNotFoundError(key) from exc
+        raise
+
+
 class Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
@@ -39,12 +71,13 @@ class BlobStore(Protocol):
         """Store `source`'s bytes (read from its current position) under `key`."""
 
     def copy_to(self, key: str, destination: IO[bytes]) -> None:
-        """Write the blob's bytes into `destination`."""
+        """Write the blob's bytes into `destination`; BlobNotFoundError if there is none."""
 
     def open(self, key: str) -> IO[bytes]:
-        """The blob's bytes as a readable stream (close it)."""
+        """The blob's bytes as a readable stream (close it); BlobNotFoundError if there is none."""
 
-    def delete(self, key: str) -> None: ...
+    def delete(self, key: str) -> None:
+        """Remove the blob at once (a URL the storage signed for it stops working); none is no error."""
 
     def presigned_url(self, key: str, filename: str, content_type: str, expires_in: int) -> str | None:
         """A URL the storage itself signs, or None when the gateway must sign its own."""
@@ -73,11 +106,12 @@ class LocalBlobStore:
         os.replace(partial.name, path)
 
     def copy_to(self, key: str, destination: IO[bytes]) -> None:
-        with self._path(key).open("rb") as blob:
+        with _file_missing_as_not_found(key), self._path(key).open("rb") as blob:
             shutil.copyfileobj(blob, destination, 1024 * 1024)
 
     def open(self, key: str) -> IO[bytes]:
-        return self._path(key).open("rb")
+        with _file_missing_as_not_found(key):
+            return self._path(key).open("rb")
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -97,10 +131,12 @@ class S3BlobStore:
         self.client.upload_fileobj(source, self.bucket, _checked(key))
 
     def copy_to(self, key: str, destination: IO[bytes]) -> None:
-        self.client.download_fileobj(self.bucket, _checked(key), destination)
+        with _object_missing_as_not_found(key):
+            self.client.download_fileobj(self.bucket, _checked(key), destination)
 
     def open(self, key: str) -> IO[bytes]:
-        body: IO[bytes] = self.client.get_object(Bucket=self.bucket, Key=_checked(key))["Body"]
+        with _object_missing_as_not_found(key):
+            body: IO[bytes] = self.client.get_object(Bucket=self.bucket, Key=_checked(key))["Body"]
         return body
 
     def delete(self, key: str) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from storage.blobs import BlobStore
 from storage.errors import ConflictError, NotFoundError
 from storage.jobs import request_cancel
 from storage.models import Document, DocumentChunk, DocumentStatus, Job, Project, utcnow
@@ -90,8 +91,13 @@ def list_documents(
     return fetch_page(session, statement, Document, limit, after)
 
 
-def soft_delete(session: Session, document: Document) -> None:
-    """Hide the document, drop it from search at once and stop its ingestion; its blob stays until purged."""
+def soft_delete(session: Session, store: BlobStore, document: Document) -> None:
+    """Hide the document, drop it from search at once and stop its ingestion; its bytes and text go now.
+
+    The row stays (deleted), so its id answers 404 rather than being reused. The blob is removed before the
+    transaction commits, once the row's changes are written: a failed removal fails the delete (a retry
+    finishes it), so a document reported deleted never leaves behind bytes an issued URL still serves.
+    """
     # The job's row first: its worker locks the job, then the document (a checkpoint, the completion), and
     # the opposite order deadlocked on PostgreSQL when a delete met a finishing ingestion.
     job = session.get(Job, document.job_id) if document.job_id else None
@@ -99,7 +105,11 @@ def soft_delete(session: Session, document: Document) -> None:
         request_cancel(session, job)
         session.flush()
     document.deleted_at = utcnow()
+    document.text = None
+    document.segments = None
     session.execute(delete(DocumentChunk).where(DocumentChunk.document_id == document.id))
+    session.flush()
+    store.delete(document.blob_key)
 
 
 def find_live(session: Session, document_id: uuid.UUID) -> Document | None:

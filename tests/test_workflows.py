@@ -222,6 +222,69 @@ def test_the_same_idempotency_key_twice_starts_one_run(client: TestClient, calle
     assert len(client.get("/api/v2/workflows/runs", headers=caller.headers).json()["data"]) == 1
 
 
+FILLING = """\
+name: Filling
+steps:
+  - {id: found, name: Finding, action: search, with: {query: anchors}}
+  - {id: filled, name: Filling, action: fill_template, with: {template: "{{ inputs.template }}"}}
+inputs:
+  template: {type: string, required: true}
+"""
+
+
+def test_workflows_name_every_scope_a_run_needs_from_their_steps_actions(
+    client: TestClient, caller: Caller, settings: Settings
+) -> None:
+    reading = import_source(settings.database_url, caller, EXAMPLE.read_text())
+    filling = import_source(settings.database_url, caller, FILLING)
+
+    def required(workflow_id: str) -> Any:
+        return client.get(f"/api/v2/workflows/{workflow_id}", headers=caller.headers).json()["required_scopes"]
+
+    assert required(reading) == ["vault:read", "workflows:write"]
+    assert required(filling) == ["templates:write", "vault:read", "workflows:write"]
+
+
+@pytest.mark.parametrize(
+    ("scopes", "missing"),
+    [
+        (["workflows:read", "workflows:write"], ["templates:write", "vault:read"]),
+        (["workflows:write", "vault:read"], ["templates:write"]),
+        (["workflows:write", "templates:write"], ["vault:read"]),
+    ],
+)
+def test_a_key_without_the_scopes_of_a_workflows_steps_cannot_run_it(
+    client: TestClient, tenants: Tenants, caller: Caller, settings: Settings, scopes: list[str], missing: list[str]
+) -> None:
+    workflow_id = import_source(settings.database_url, caller, FILLING)
+    narrow = tenants.caller(scopes=scopes, organization_id=caller.organization_id)
+
+    # Bad inputs too: the scope decides first, so a narrow key learns nothing about the inputs.
+    refused = start(client, narrow, workflow_id, {"inputs": {"unknown": 1}})
+
+    assert refused.status_code == 403
+    problem = refused.json()
+    assert problem["code"] == "insufficient_scope"
+    assert all(f"'{scope}'" in problem["detail"] for scope in missing)
+    assert refused.headers["www-authenticate"] == (
+        f'Bearer realm="vaultgate", error="insufficient_scope", scope="{" ".join(missing)}"'
+    )
+    assert client.get("/api/v2/workflows/runs", headers=caller.headers).json()["data"] == []
+
+
+def test_a_key_holding_the_scopes_of_a_workflows_steps_runs_it(
+    client: TestClient, tenants: Tenants, caller: Caller, settings: Settings
+) -> None:
+    workflow_id = import_source(settings.database_url, caller, EXAMPLE.read_text())
+    enough = tenants.caller(scopes=["workflows:write", "vault:read"], organization_id=caller.organization_id)
+    project = client.post("/api/v2/projects", json={"name": "Scoped"}, headers=caller.headers).json()
+
+    started = start(client, enough, workflow_id, {"inputs": this_week(), "project_id": project["id"]})
+
+    assert started.status_code == 202, started.text
+    assert finished(client, caller, started.json()["run_id"])["status"] == "completed"
+
+
 @pytest.fixture
 def cli_database(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The operator CLI, in this process, pointed at the test's database (its settings are read once per process)."""

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from jobs.runtime import JobContext, JobFailed, JobKind
 from jobs.sandbox import LimitExceeded, run_limited
 from storage import documents
+from storage.blobs import BlobNotFoundError
 from storage.models import JobStatus
 from vault.errors import ExtractionError
 from vault.extract import Extracted, extract
@@ -32,7 +33,12 @@ def run(context: JobContext) -> None:
         blob_key, content_type = document.blob_key, document.content_type
     store = context.settings.blob_store()
     with tempfile.NamedTemporaryFile(prefix="vaultgate-ingest-", suffix=".blob") as local:
-        store.copy_to(blob_key, local)
+        try:
+            store.copy_to(blob_key, local)
+        except BlobNotFoundError:
+            # Deleting the document removes its file and cancels this job: the checkpoint stops it as cancelled.
+            context.checkpoint(5, "Fetching file")
+            raise JobFailed("file_missing", "The document's stored file is gone; upload it again.") from None
         local.flush()
         context.checkpoint(20, "Extracting text")
         try:

@@ -31,7 +31,7 @@ from storage.search import search as search_chunks
 from storage.tenancy import Tenant
 from vault import summarize as summaries
 from vault.errors import UnsupportedContent
-from workflows.definition import SCHEMA_PATH
+from workflows.definition import SCHEMA_PATH, Definition
 
 # A user's pattern runs against a whole document: bounded, so a catastrophic one fails the step, not the worker.
 PATTERN_TIMEOUT_SECONDS = 2.0
@@ -275,11 +275,30 @@ def fill_template(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
     return {"document_id": str(filled.document_id), "filename": filled.filename}
 
 
-ACTIONS: dict[str, Callable[[Scope, dict[str, Any]], dict[str, Any]]] = {
-    "select_documents": select_documents,
-    "search": search,
-    "extract_fields": extract_fields,
-    "check_rules": check_rules,
-    "summarize": summarize,
-    "fill_template": fill_template,
+@dataclass(frozen=True)
+class Action:
+    """A built-in action, and the scope a key must hold to run a workflow with a step using it."""
+
+    perform: Callable[[Scope, dict[str, Any]], dict[str, Any]]
+    # A run acts with the reach of its steps, so starting one needs what doing their work by hand would: a step's
+    # result (documents, hits, fields, verdicts, summaries) is vault content, `vault:read` as for `vault.search`;
+    # a fill needs `templates:write`, as `templates.start_fill` does.
+    required_scope: str
+
+    def __call__(self, scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
+        return self.perform(scope, arguments)
+
+
+ACTIONS: dict[str, Action] = {
+    "select_documents": Action(select_documents, "vault:read"),
+    "search": Action(search, "vault:read"),
+    "extract_fields": Action(extract_fields, "vault:read"),
+    "check_rules": Action(check_rules, "vault:read"),
+    "summarize": Action(summarize, "vault:read"),
+    "fill_template": Action(fill_template, "templates:write"),
 }
+
+
+def required_scopes(definition: Definition) -> frozenset[str]:
+    """The scopes a key needs to run `definition`, besides `workflows.run`'s own: those of its steps' actions."""
+    return frozenset(ACTIONS[step.action].required_scope for step in definition.steps)
