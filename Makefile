@@ -28,5 +28,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PYTHON) -m bench
 
+# The current contract against the last release: exits 1 on a breaking change (openapi/RELEASES.md).
+.PHONY: compat
+compat: $(STAMP)
+	$(PYTHON) -m tests.contract.breaking_changes openapi/released/v2.0.0.yaml openapi/openapi.yaml
+
 clean:
 	rm -rf $(VENV) var gateway/static/scalar

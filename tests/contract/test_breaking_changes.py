@@ -1,0 +1,476 @@
+"""The released v2 contract stays whole: each kind of break is caught, and growth is not one."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+from tests.contract.breaking_changes import breaking_changes, main
+
+RELEASED_PATH = ROOT / "openapi" / "released" / "v2.0.0.yaml"
+CURRENT_PATH = ROOT / "openapi" / "openapi.yaml"
+
+Spec = dict[str, Any]
+Mutation = Callable[[Spec], None]
+
+
+def _load(path: Path) -> Spec:
+    with path.open(encoding="utf-8") as handle:
+        document: Spec = yaml.safe_load(handle)
+    return document
+
+
+RELEASED = _load(RELEASED_PATH)
+
+
+@pytest.fixture
+def released() -> Spec:
+    return copy.deepcopy(RELEASED)
+
+
+def test_current_contract_keeps_the_released_one() -> None:
+    findings = breaking_changes(_load(RELEASED_PATH), _load(CURRENT_PATH))
+
+    assert findings == [], "\n".join(findings)
+
+
+def test_the_frozen_release_is_v2_0_0() -> None:
+    assert RELEASED["info"]["version"] == RELEASED_PATH.stem.removeprefix("v")
+
+
+# Each mutation below edits a copy of the released spec; `breaks` lists exactly what the check must say.
+BREAKING: list[tuple[Mutation, list[str]]] = []
+NOT_BREAKING: list[Mutation] = []
+
+
+def breaks(*expected: str) -> Callable[[Mutation], Mutation]:
+    def register(mutation: Mutation) -> Mutation:
+        BREAKING.append((mutation, list(expected)))
+        return mutation
+
+    return register
+
+
+def keeps(mutation: Mutation) -> Mutation:
+    NOT_BREAKING.append(mutation)
+    return mutation
+
+
+def _operation(spec: Spec, method: str, path: str) -> Spec:
+    operation: Spec = spec["paths"][path][method]
+    return operation
+
+
+def _parameter(spec: Spec, method: str, path: str, name: str) -> Spec:
+    parameter: Spec = next(p for p in _operation(spec, method, path)["parameters"] if p.get("name") == name)
+    return parameter
+
+
+def _schema(spec: Spec, name: str) -> Spec:
+    schema: Spec = spec["components"]["schemas"][name]
+    return schema
+
+
+@breaks("GET /meta/rate-limit (meta.rate_limit): path removed")
+def remove_a_path(spec: Spec) -> None:
+    del spec["paths"]["/meta/rate-limit"]
+
+
+@breaks("POST /api-keys (api_keys.create): method removed")
+def remove_a_method(spec: Spec) -> None:
+    del spec["paths"]["/api-keys"]["post"]
+
+
+@breaks("GET /projects (vault.list_projects) operationId: renamed to 'vault.projects'")
+def rename_an_operation_id(spec: Spec) -> None:
+    _operation(spec, "get", "/projects")["operationId"] = "vault.projects"
+
+
+@breaks("GET /projects (vault.list_projects) parameter 'owner' (query): required parameter added")
+def add_a_required_parameter(spec: Spec) -> None:
+    owner = {"name": "owner", "in": "query", "required": True, "schema": {"type": "string"}}
+    _operation(spec, "get", "/projects")["parameters"].append(owner)
+
+
+@breaks("GET /vault/documents (vault.list_documents) parameter 'status' (query): made required")
+def make_a_parameter_required(spec: Spec) -> None:
+    _parameter(spec, "get", "/vault/documents", "status")["required"] = True
+
+
+@breaks("GET /vault/search (vault.search) parameter 'project_id' (query): removed")
+def remove_a_parameter(spec: Spec) -> None:
+    operation = _operation(spec, "get", "/vault/search")
+    operation["parameters"] = [p for p in operation["parameters"] if p["name"] != "project_id"]
+
+
+@breaks("GET /vault/search (vault.search) parameter 'q' (query): moved to header")
+def move_a_parameter(spec: Spec) -> None:
+    _parameter(spec, "get", "/vault/search", "q")["in"] = "header"
+
+
+@breaks("GET /vault/search (vault.search) parameter 'limit' (query): type changed from integer to string")
+def change_a_parameter_type(spec: Spec) -> None:
+    _parameter(spec, "get", "/vault/search", "limit")["schema"] = {"type": "string"}
+
+
+@breaks("GET /vault/search (vault.search) parameter 'document_ids' (query) []: format changed: 'uri'")
+def change_a_parameter_item_format(spec: Spec) -> None:
+    _parameter(spec, "get", "/vault/search", "document_ids")["schema"]["items"]["format"] = "uri"
+
+
+@breaks("POST /projects (vault.create_project) request body application/json /owner: required property added")
+def add_a_required_request_property(spec: Spec) -> None:
+    project = _schema(spec, "ProjectCreate")
+    project["properties"]["owner"] = {"type": "string"}
+    project["required"].append("owner")
+
+
+@breaks("POST /projects (vault.create_project) request body application/json /description: property made required")
+def make_a_request_property_required(spec: Spec) -> None:
+    _schema(spec, "ProjectCreate")["required"].append("description")
+
+
+@breaks(
+    "POST /workflows/{workflow_id}/runs (workflows.run) request body application/json /inputs/start_date: "
+    "required property added"
+)
+def add_a_required_nested_request_property(spec: Spec) -> None:
+    _schema(spec, "WorkflowRunRequest")["properties"]["inputs"]["required"] = ["start_date"]
+
+
+@breaks("POST /projects (vault.create_project) request body application/json /description: property no longer accepted")
+def drop_a_request_property_of_a_closed_object(spec: Spec) -> None:
+    del _schema(spec, "ProjectCreate")["properties"]["description"]
+
+
+@breaks("POST /projects (vault.create_project) request body application/json /description: null no longer accepted")
+def refuse_null_in_a_request(spec: Spec) -> None:
+    del _schema(spec, "ProjectCreate")["properties"]["description"]["nullable"]
+
+
+@breaks("POST /api-keys/{key_id}/rotate (api_keys.rotate) request body: made required")
+def make_a_request_body_required(spec: Spec) -> None:
+    _operation(spec, "post", "/api-keys/{key_id}/rotate")["requestBody"]["required"] = True
+
+
+@breaks("POST /projects (vault.create_project) request body application/json: media type no longer accepted")
+def remove_a_request_media_type(spec: Spec) -> None:
+    content = _operation(spec, "post", "/projects")["requestBody"]["content"]
+    content["application/x-www-form-urlencoded"] = content.pop("application/json")
+
+
+@breaks(
+    "GET /vault/documents/{document_id}/download (vault.download_document) response 200 application/json "
+    "/expires_at: property removed"
+)
+def remove_a_response_property(spec: Spec) -> None:
+    link = _schema(spec, "DownloadLink")
+    del link["properties"]["expires_at"]
+    link["required"].remove("expires_at")
+
+
+@breaks(
+    "GET /meta/rate-limit (meta.rate_limit) response 200 application/json /capacity: type changed from integer to number"
+)
+def change_a_response_property_type(spec: Spec) -> None:
+    _schema(spec, "RateLimit")["properties"]["capacity"]["type"] = "number"
+
+
+@breaks("GET /health (meta.health) response 200 application/json /version: may now be null")
+def make_a_response_property_nullable(spec: Spec) -> None:
+    _schema(spec, "Health")["properties"]["version"]["nullable"] = True
+
+
+@breaks("GET /vault/search (vault.search) response 200 application/json /data[]/score: no longer always present")
+def make_a_response_property_optional(spec: Spec) -> None:
+    _schema(spec, "SearchHit")["required"].remove("score")
+
+
+@breaks(
+    "POST /api-keys (api_keys.create) request body application/json /scopes[]: enum no longer accepts 'webhooks:admin'"
+)
+def narrow_a_request_enum(spec: Spec) -> None:
+    # `Scope` is in responses too (whoami, key lists), where a narrower enum breaks nobody.
+    _schema(spec, "Scope")["enum"].remove("webhooks:admin")
+
+
+@breaks("POST /projects (vault.create_project) request body application/json /name: maxLength lowered from 200 to 100")
+def lower_a_max_length(spec: Spec) -> None:
+    _schema(spec, "ProjectCreate")["properties"]["name"]["maxLength"] = 100
+
+
+@breaks("GET /vault/search (vault.search) parameter 'limit' (query): maximum lowered from 50 to 20")
+def lower_a_maximum(spec: Spec) -> None:
+    _parameter(spec, "get", "/vault/search", "limit")["schema"]["maximum"] = 20
+
+
+@breaks("POST /api-keys (api_keys.create) request body application/json /scopes: maxItems lowered from none to 3")
+def impose_a_max_items(spec: Spec) -> None:
+    _schema(spec, "ApiKeyCreate")["properties"]["scopes"]["maxItems"] = 3
+
+
+@breaks("GET /vault/search (vault.search) parameter 'q' (query): minLength raised from 1 to 3")
+def raise_a_min_length(spec: Spec) -> None:
+    _parameter(spec, "get", "/vault/search", "q")["schema"]["minLength"] = 3
+
+
+@breaks(
+    "POST /api-keys/{key_id}/rotate (api_keys.rotate) request body application/json /grace_period_seconds: "
+    "minimum raised from 60 to 3600"
+)
+def raise_a_minimum(spec: Spec) -> None:
+    _schema(spec, "ApiKeyRotate")["properties"]["grace_period_seconds"]["minimum"] = 3600
+
+
+@breaks("GET /vault/search (vault.search) parameter 'document_ids' (query): minItems raised from 1 to 2")
+def raise_a_min_items(spec: Spec) -> None:
+    _parameter(spec, "get", "/vault/search", "document_ids")["schema"]["minItems"] = 2
+
+
+@breaks("POST /projects (vault.create_project) request body application/json /name: pattern changed: '^\\\\w'")
+def change_a_pattern(spec: Spec) -> None:
+    _schema(spec, "ProjectCreate")["properties"]["name"]["pattern"] = r"^\w"
+
+
+@breaks("POST /projects (vault.create_project) request body application/json /description: format added: 'email'")
+def add_a_format(spec: Spec) -> None:
+    _schema(spec, "ProjectCreate")["properties"]["description"]["format"] = "email"
+
+
+@breaks("GET /projects/{project_id} (vault.get_project) response 404: status no longer documented")
+def remove_a_response_status(spec: Spec) -> None:
+    del _operation(spec, "get", "/projects/{project_id}")["responses"]["404"]
+
+
+@breaks("DELETE /api-keys/{key_id} (api_keys.revoke) response 409: error code 'conflict' no longer documented")
+def stop_documenting_an_error_code(spec: Spec) -> None:
+    in_use = copy.deepcopy(spec["components"]["responses"]["conflict"])
+    in_use["content"]["application/problem+json"]["example"]["code"] = "idempotency_key_in_use"
+    _operation(spec, "delete", "/api-keys/{key_id}")["responses"]["409"] = in_use
+
+
+@breaks("GET /meta/whoami (meta.whoami) x-mcp: no longer exposed to MCP clients")
+def hide_an_operation_from_mcp(spec: Spec) -> None:
+    _operation(spec, "get", "/meta/whoami")["x-mcp"] = False
+
+
+@breaks("POST /projects (vault.create_project) x-scope: changed from 'vault:write' to 'vault:read'")
+def change_a_scope(spec: Spec) -> None:
+    # Even a "weaker" scope: keys that hold only the old one would get 403.
+    _operation(spec, "post", "/projects")["x-scope"] = "vault:read"
+
+
+@breaks("GET /health (meta.health) x-scope: changed from None to 'meta:read'")
+def require_credentials(spec: Spec) -> None:
+    _operation(spec, "get", "/health")["x-scope"] = "meta:read"
+
+
+@breaks("GET /workflows (workflows.list) x-sunset: 2026-03-01 is less than 90 days after x-deprecated-at 2026-01-01")
+def deprecate_with_a_short_notice(spec: Spec) -> None:
+    _deprecate(_operation(spec, "get", "/workflows"), "2026-01-01", "2026-03-01")
+
+
+@breaks("GET /workflows (workflows.list) deprecated: needs x-deprecated-at and x-sunset (YYYY-MM-DD)")
+def deprecate_without_dates(spec: Spec) -> None:
+    _operation(spec, "get", "/workflows")["deprecated"] = True
+
+
+@pytest.mark.parametrize(("mutation", "expected"), BREAKING, ids=[mutation.__name__ for mutation, _ in BREAKING])
+def test_each_kind_of_break_is_reported(released: Spec, mutation: Mutation, expected: list[str]) -> None:
+    current = copy.deepcopy(released)
+    mutation(current)
+
+    assert breaking_changes(released, current) == expected
+
+
+@keeps
+def add_an_optional_parameter(spec: Spec) -> None:
+    name = {"name": "name", "in": "query", "required": False, "schema": {"type": "string"}}
+    _operation(spec, "get", "/projects")["parameters"].append(name)
+
+
+@keeps
+def add_an_operation(spec: Spec) -> None:
+    delete = copy.deepcopy(_operation(spec, "get", "/projects/{project_id}"))
+    delete["operationId"] = "vault.delete_project"
+    spec["paths"]["/projects/{project_id}"]["delete"] = delete
+    documents = copy.deepcopy(_operation(spec, "get", "/vault/documents"))
+    documents["operationId"] = "vault.list_project_documents"
+    spec["paths"]["/projects/{project_id}/documents"] = {"get": documents}
+
+
+@keeps
+def add_a_response_property(spec: Spec) -> None:
+    project = _schema(spec, "Project")
+    project["properties"]["color"] = {"type": "string", "nullable": True}
+    project["required"].append("color")
+
+
+@keeps
+def add_an_optional_request_property(spec: Spec) -> None:
+    _schema(spec, "ProjectCreate")["properties"]["color"] = {"type": "string", "maxLength": 20}
+
+
+@keeps
+def edit_descriptions(spec: Spec) -> None:
+    spec["info"]["description"] = "Vaultgate, described anew."
+    _operation(spec, "get", "/vault/search")["description"] = "Search, described anew."
+    _schema(spec, "Project")["properties"]["name"]["description"] = "What people call it."
+
+
+@keeps
+def raise_a_cost(spec: Spec) -> None:
+    _operation(spec, "get", "/vault/search")["x-cost"] = 20
+
+
+@keeps
+def widen_a_response_enum(spec: Spec) -> None:
+    _schema(spec, "DocumentStatus")["enum"].append("archived")
+
+
+@keeps
+def loosen_request_constraints(spec: Spec) -> None:
+    _schema(spec, "ProjectCreate")["properties"]["name"]["maxLength"] = 400
+    del _schema(spec, "ProjectCreate")["properties"]["name"]["pattern"]
+    _parameter(spec, "get", "/vault/search", "q")["required"] = False
+
+
+@keeps
+def document_a_new_status(spec: Spec) -> None:
+    _operation(spec, "get", "/projects/{project_id}")["responses"]["410"] = {"$ref": "#/components/responses/not_found"}
+
+
+@keeps
+def list_error_codes_as_named_examples(spec: Spec) -> None:
+    conflict = spec["components"]["responses"]["conflict"]["content"]["application/problem+json"]
+    example = conflict.pop("example")
+    conflict["examples"] = {
+        "conflict": {"value": example},
+        "in_use": {"value": {**example, "code": "idempotency_key_in_use"}},
+    }
+
+
+@keeps
+def deprecate_with_ninety_days_notice(spec: Spec) -> None:
+    _deprecate(_operation(spec, "get", "/workflows"), "2026-01-01", "2026-04-01")
+
+
+@pytest.mark.parametrize("mutation", NOT_BREAKING, ids=[mutation.__name__ for mutation in NOT_BREAKING])
+def test_growth_is_not_a_break(released: Spec, mutation: Mutation) -> None:
+    current = copy.deepcopy(released)
+    mutation(current)
+
+    assert breaking_changes(released, current) == []
+
+
+def test_a_shared_component_break_is_reported_on_every_operation_using_it(released: Spec) -> None:
+    current = copy.deepcopy(released)
+    current["components"]["parameters"]["limit"]["schema"]["maximum"] = 50
+
+    findings = breaking_changes(released, current)
+
+    expected = [
+        f"{method.upper()} {path} ({operation['operationId']}) parameter 'limit' (query): maximum lowered from 100 to 50"
+        for path, item in released["paths"].items()
+        for method, operation in item.items()
+        if {"$ref": "#/components/parameters/limit"} in operation.get("parameters", [])
+    ]
+    assert len(expected) == 6
+    assert findings == expected
+
+
+def test_a_deprecated_operation_may_go_once_its_sunset_has_passed(released: Spec) -> None:
+    _deprecate(_operation(released, "get", "/workflows"), "1999-01-01", "2000-01-01")
+    current = copy.deepcopy(released)
+    del current["paths"]["/workflows"]
+
+    assert breaking_changes(released, current) == []
+
+
+def test_a_deprecated_operation_removed_before_its_sunset_is_a_break(released: Spec) -> None:
+    _deprecate(_operation(released, "get", "/workflows"), "2026-01-01", "2999-01-01")
+    current = copy.deepcopy(released)
+    del current["paths"]["/workflows"]
+
+    assert breaking_changes(released, current) == [
+        "GET /workflows (workflows.list): path removed before its sunset (2999-01-01)"
+    ]
+
+
+def test_a_sunset_moved_earlier_is_a_break(released: Spec) -> None:
+    _deprecate(_operation(released, "get", "/workflows"), "2026-01-01", "2099-01-01")
+    current = copy.deepcopy(released)
+    _deprecate(_operation(current, "get", "/workflows"), "2026-01-01", "2098-01-01")
+
+    assert breaking_changes(released, current) == [
+        "GET /workflows (workflows.list) x-sunset: moved earlier, from 2099-01-01 to 2098-01-01"
+    ]
+
+
+def _deprecate(operation: Spec, deprecated_at: str, sunset: str) -> None:
+    operation.update({"deprecated": True, "x-deprecated-at": deprecated_at, "x-sunset": sunset})
+
+
+def test_a_new_major_version_lifts_the_guard(released: Spec) -> None:
+    current = copy.deepcopy(released)
+    current["info"]["version"] = "3.0.0"
+    del current["paths"]["/meta/rate-limit"]
+
+    assert breaking_changes(released, current) == []
+
+
+def test_a_recursive_schema_is_compared_without_end(released: Spec) -> None:
+    # A project with a parent project: the schema refers to itself.
+    _schema(released, "Project")["properties"]["parent"] = {"$ref": "#/components/schemas/Project"}
+    current = copy.deepcopy(released)
+    assert breaking_changes(released, current) == []
+
+    _schema(current, "Project")["properties"]["name"]["type"] = "integer"
+
+    assert breaking_changes(released, current) == [
+        "GET /projects (vault.list_projects) response 200 application/json /data[]/name: type changed from string to integer",
+        "POST /projects (vault.create_project) response 201 application/json /name: type changed from string to integer",
+        "GET /projects/{project_id} (vault.get_project) response 200 application/json /name: type changed from string to integer",
+    ]
+
+
+def test_a_circular_ref_is_refused(released: Spec) -> None:
+    released["components"]["schemas"]["Project"] = {"$ref": "#/components/schemas/ProjectCreate"}
+    released["components"]["schemas"]["ProjectCreate"] = {"$ref": "#/components/schemas/Project"}
+
+    with pytest.raises(ValueError, match="circular \\$ref"):
+        breaking_changes(released, copy.deepcopy(released))
+
+
+def test_the_command_prints_findings_and_exits_1(
+    released: Spec, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    current = copy.deepcopy(released)
+    remove_a_path(current)
+    (tmp_path / "current.yaml").write_text(yaml.safe_dump(current), encoding="utf-8")
+
+    status = main([str(RELEASED_PATH), str(tmp_path / "current.yaml")])
+
+    assert status == 1
+    assert capsys.readouterr().out == "GET /meta/rate-limit (meta.rate_limit): path removed\n"
+
+
+def test_the_module_runs_as_a_command_and_passes_an_unchanged_spec() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.contract.breaking_changes", str(RELEASED_PATH), str(RELEASED_PATH)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("No breaking change")
