@@ -64,12 +64,20 @@ class Principal:
         return f"user:{self.user_id}"
 
 
-def _unauthorized(detail: str, *, error: str | None = "invalid_token") -> Problem:
+class UnknownKey(Problem):
+    """401 for a well-formed key that matches no stored key (and never will: it may be remembered as such)."""
+
+
+def _unauthorized(detail: str, *, error: str | None = "invalid_token", kind: type[Problem] = Problem) -> Problem:
     # RFC 6750 §3: no error attribute when the request carried no credentials.
     challenge = f'Bearer realm="{REALM}"'
     if error:
         challenge += f', error="{error}", error_description="{detail}"'
-    return Problem("unauthorized", detail, headers={"WWW-Authenticate": challenge})
+    return kind("unauthorized", detail, headers={"WWW-Authenticate": challenge})
+
+
+def unknown_key() -> Problem:
+    return _unauthorized("The API key is not recognized.", kind=UnknownKey)
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -82,14 +90,14 @@ def bearer_token(authorization: str | None) -> str:
 
 
 def authenticate(database_url: str, token: str) -> Principal:
-    """Resolve a bearer token; every failure is a 401 problem."""
+    """Resolve a bearer token; every failure is a 401 problem (`UnknownKey` when no stored key matches)."""
     if not api_keys.is_well_formed(token):
         raise _unauthorized("The API key is malformed (bad format or checksum).")
     now = utcnow()
     with session_scope(database_url) as session:
         key = api_keys.find_credential(session, token)
         if key is None:
-            raise _unauthorized("The API key is not recognized.")
+            raise unknown_key()
         reason = api_keys.unusable_reason(key.revoked_at, key.expires_at, now)
         if reason is not None:
             raise _unauthorized(f"The API key has {'been revoked' if reason == 'revoked' else 'expired'}.")

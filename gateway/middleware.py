@@ -1,4 +1,4 @@
-"""The per-operation edge, after routing: content negotiation, authentication and scope.
+"""The per-operation edge, after routing: content negotiation, authentication, scope, rate limits and body caps.
 
 It takes connexion's SecurityMiddleware's place in the stack, so the scope an
 operation needs is read from the spec's `x-scope` rather than from code.
@@ -13,7 +13,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.auth import Principal, authenticate, bearer_token, require_scope
+from gateway.auth import Principal, UnknownKey, authenticate, bearer_token, require_scope, unknown_key
 from gateway.body_caps import body_cap, capped_receive
 from gateway.contract import IDEMPOTENCY_HEADER, Contract
 from gateway.credential_cache import CredentialCache
@@ -21,10 +21,10 @@ from gateway.deprecation import deprecation_headers, refuse_after_sunset
 from gateway.errors import problem_response, translate
 from gateway.idempotency import run_idempotently
 from gateway.problems import Problem
-from gateway.rate_limits import POLICIES, Buckets, Draw, rate_limit_headers
+from gateway.rate_limits import POLICIES, Bucket, Buckets, Draw, Level, Policy, client_address, rate_limit_headers
 from gateway.request_id import add_response_headers
 from gateway.settings import Settings
-from storage import idempotency
+from storage import api_keys, idempotency
 from storage.models import utcnow
 from storage.secrets import InstanceKey
 
@@ -59,6 +59,9 @@ class GatewayMiddleware:
         self.instance_key = instance_key
         self.buckets = buckets
         self.credentials = CredentialCache(settings.credential_cache_seconds)
+        self.key_lookups = Policy(
+            "key-lookups", settings.key_lookups_per_address, settings.key_lookups_refill_per_second
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,11 +83,11 @@ class GatewayMiddleware:
         if not acceptable(headers.get("accept"), operation.media_types):
             raise Problem("not_acceptable", f"This operation answers only {', '.join(operation.media_types)}.")
         if operation.authenticated:
-            principal = await self._authenticate(bearer_token(headers.get("authorization")))
+            principal = await self._authenticate(scope, bearer_token(headers.get("authorization")))
             require_scope(principal, operation.scope)
             context["token_info"] = principal
             await self._draw_tokens(scope, context, principal, operation.cost)
-        receive = capped_receive(receive, scope, body_cap(self.settings, operation_id, headers))
+        receive = capped_receive(receive, scope, body_cap(self.settings, self.contract, operation_id, headers))
         if operation.authenticated and operation.idempotency_key is not None and IDEMPOTENCY_HEADER in headers:
 
             def render_failure(exc: Exception) -> Response:
@@ -104,24 +107,59 @@ class GatewayMiddleware:
             return
         await self.app(scope, receive, send)
 
-    async def _authenticate(self, token: str) -> Principal:
+    async def _authenticate(self, scope: Scope, token: str) -> Principal:
+        """The key's principal: remembered, else looked up (within the address's allowance unless it worked lately)."""
         principal = self.credentials.get(token)
-        if principal is None:
+        if principal is not None:
+            return principal
+        # A well-formed key costs a database query to refuse; a malformed one is refused without any.
+        if api_keys.is_well_formed(token) and not self.credentials.verified_lately(token):
+            await self._draw_key_lookup(scope)
+        if self.credentials.known_unknown(token):
+            raise unknown_key()
+        try:
             principal = await to_thread.run_sync(authenticate, self.settings.database_url, token)
-            self.credentials.put(token, principal)
+        except Problem as refusal:
+            self.credentials.refused(token, unknown=isinstance(refusal, UnknownKey))
+            raise
+        self.credentials.put(token, principal)
         return principal
 
-    async def _draw_tokens(self, scope: Scope, context: dict[str, Any], principal: Principal, cost: int) -> None:
-        policy = POLICIES[principal.tier]
-        if self.settings.rate_limits_enabled:
-            draw = await self.buckets.draw(str(principal.key_id), policy, cost)
-        else:
-            draw = Draw(True, policy.capacity, 0, limited=False)
-        add_response_headers(scope, rate_limit_headers(policy, draw, cost))
-        context["rate_limit"] = (policy, draw)
+    async def _draw_key_lookup(self, scope: Scope) -> None:
+        """429 once the caller's address has looked up too many keys not verified lately (forged ones, mostly)."""
+        address = client_address(scope, trust_forwarded_for=self.settings.trust_forwarded_for)
+        draw = await self.buckets.draw([Bucket("address", f"address:{address}")], self.key_lookups, 1)
         if not draw.allowed:
             raise Problem(
                 "rate_limited",
-                f"This key's '{policy.name}' bucket is empty; retry in {draw.reset_seconds} s.",
-                headers={"Retry-After": str(draw.reset_seconds)},
+                f"Too many API keys were tried from your address (keys that worked lately still do); "
+                f"retry in {draw.retry_after} s.",
+                headers={"Retry-After": str(draw.retry_after)},
             )
+
+    async def _draw_tokens(self, scope: Scope, context: dict[str, Any], principal: Principal, cost: int) -> None:
+        policy = POLICIES[principal.tier]
+        # The key's bucket inside its organization's (in this mode): more keys do not mean more tokens.
+        buckets = (
+            Bucket(policy.name, f"key:{principal.key_id}"),
+            Bucket(f"{policy.name}-organization", f"organization:{principal.organization_id}:{principal.mode.value}"),
+        )
+        if self.settings.rate_limits_enabled:
+            draw = await self.buckets.draw(buckets, policy, cost)
+        else:
+            draw = Draw(True, tuple(Level(bucket.name, policy.capacity, 0) for bucket in buckets), limited=False)
+        add_response_headers(scope, rate_limit_headers(policy, draw, cost))
+        context["rate_limit"] = (policy, draw)
+        if not draw.allowed:
+            raise Problem("rate_limited", _refusal(draw, principal), headers={"Retry-After": str(draw.retry_after)})
+
+
+def _refusal(draw: Draw, principal: Principal) -> str:
+    """Which bucket refused the call: the key's, or its organization's (named when both did, as it holds back every key)."""
+    key, organization = draw.levels
+    if organization.reset_seconds == 0:
+        return f"This key's '{key.name}' bucket is empty; retry in {draw.retry_after} s."
+    return (
+        f"Your organization's '{organization.name}' bucket, shared by all its {principal.mode.value}-mode keys, "
+        f"is empty; retry in {draw.retry_after} s."
+    )

@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     rate_limits_enabled: bool = True
     # Unset: rate-limit buckets in process memory. Set: shared by every process through Redis.
     redis_url: str | None = None
+    # Lookups of API keys not verified lately (a forged key costs a database query), per client address:
+    # a burst, then a steady rate; past it, 429. Keys that worked lately are never held back.
+    key_lookups_per_address: int = 100
+    key_lookups_refill_per_second: float = 1.0
+    # The client address is the TCP peer, unless this is on: then the last `X-Forwarded-For` entry, the one
+    # the reverse proxy in front added. Turn it on only when every request comes through that proxy.
+    trust_forwarded_for: bool = False
     # SPEC §2 body caps; uploads per operation, e.g. '{"templates.start_fill": 26214400}'.
     max_json_body_bytes: int = 128 * 1024
     max_upload_bytes: int = 50 * 1024 * 1024

@@ -46,15 +46,17 @@ def whoami() -> dict[str, Any]:
 
 
 def rate_limit() -> dict[str, Any]:
-    """Describe the calling key's token bucket."""
+    """Describe the calling key's token bucket and its organization's."""
     policy, draw = current_rate_limit()
+    key, organization = draw.levels
     return {
         "tier": current_principal().tier.value,
         "capacity": policy.capacity,
-        "remaining": draw.remaining,
+        "remaining": key.remaining,
         "refill_per_second": policy.refill_per_second,
-        "reset_seconds": draw.reset_seconds,
-        "shared": draw.limited and current_settings().redis_url is not None,
+        "reset_seconds": key.reset_seconds,
+        "shared": draw.shared,
+        "organization": {"remaining": organization.remaining, "reset_seconds": organization.reset_seconds},
     }
 
 

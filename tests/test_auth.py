@@ -6,12 +6,13 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from starlette.testclient import TestClient
 
+from gateway.app import create_app
 from gateway.settings import Settings
 from storage import api_keys
-from storage.database import session_scope
+from storage.database import engine_for, session_scope
 from storage.errors import NotFoundError
 from storage.models import ApiKey, Mode, utcnow
 from storage.tenancy import Tenant
@@ -130,3 +131,70 @@ def test_another_organizations_id_is_not_found(tenants: Tenants, database_url: s
         all_ids = set(session.scalars(select(ApiKey.id)))
 
     assert {mine.key_id, theirs.key_id} <= all_ids
+
+
+def forged() -> dict[str, str]:
+    """A well-formed key with a correct checksum that no stored key matches."""
+    return {"Authorization": f"Bearer {api_keys.generate_key(Mode.test)}"}
+
+
+def test_forged_keys_from_one_address_meet_a_429_while_a_working_key_still_works(
+    client: TestClient, caller: Caller, tenants: Tenants, settings: Settings
+) -> None:
+    assert client.get(WHOAMI, headers=caller.headers).status_code == 200
+
+    statuses = [client.get(WHOAMI, headers=forged()).status_code for _ in range(400)]
+    refused = client.get(WHOAMI, headers=forged())
+
+    # The working key's first lookup drew from the same allowance; the allowance refills a token a second.
+    allowance = settings.key_lookups_per_address - 1
+    assert allowance <= statuses.index(429) <= allowance + 10
+    assert statuses.count(401) < allowance + 20
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["code"] == "rate_limited"
+    assert int(refused.headers["retry-after"]) >= 1
+    # Past the one-second principal cache, so the working key is looked up again: it was verified lately.
+    time.sleep(settings.credential_cache_seconds + 0.05)
+    assert client.get(WHOAMI, headers=caller.headers).status_code == 200
+    # A key this process has not verified yet waits like a forged one (once the second's refill is spent again);
+    # another address is not held back.
+    assert 429 in {client.get(WHOAMI, headers=forged()).status_code for _ in range(3)}
+    assert client.get(WHOAMI, headers=tenants.caller().headers).status_code == 429
+    elsewhere = TestClient(client.app, client=("198.51.100.7", 40000), raise_server_exceptions=False)
+    assert_unauthorized(elsewhere.get(WHOAMI, headers=forged()), "not recognized")
+
+
+def test_malformed_keys_are_refused_without_counting(client: TestClient, caller: Caller) -> None:
+    for _ in range(150):
+        assert_unauthorized(client.get(WHOAMI, headers={"Authorization": f"Bearer {caller.key}0"}), "malformed")
+
+
+def test_a_repeated_unknown_key_is_refused_without_a_database_query(client: TestClient, database_url: str) -> None:
+    lookups: list[str] = []
+
+    def count_lookups(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "key_hash" in statement:
+            lookups.append(statement)
+
+    headers = forged()
+    engine = engine_for(database_url)
+    event.listen(engine, "before_cursor_execute", count_lookups)
+    try:
+        for _ in range(5):
+            assert_unauthorized(client.get(WHOAMI, headers=headers), "not recognized")
+    finally:
+        event.remove(engine, "before_cursor_execute", count_lookups)
+
+    assert len(lookups) == 1
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_forwarded_for_names_the_address_only_when_trusted(database_url: str, trusted: bool) -> None:
+    settings = Settings(database_url=database_url, key_lookups_per_address=3, trust_forwarded_for=trusted)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        first = [client.get(WHOAMI, headers={**forged(), "X-Forwarded-For": "203.0.113.1"}) for _ in range(4)]
+        other = client.get(WHOAMI, headers={**forged(), "X-Forwarded-For": "198.51.100.1, 203.0.113.2"})
+
+    assert [response.status_code for response in first] == [401, 401, 401, 429]
+    assert other.status_code == (401 if trusted else 429)
