@@ -149,7 +149,12 @@ _CODES = [
         "The signed URL was altered or has expired. Ask the operation that issued it for a fresh one.",
     ),
     ProblemCode(
-        "rate_limited", 429, "Rate limited", "The API key's token bucket is empty. Retry after `Retry-After` seconds."
+        "rate_limited",
+        429,
+        "Rate limited",
+        "A token bucket cannot pay for the operation: the API key's, or its organization's, which all the "
+        "organization's keys in that mode share (`RateLimit` shows both); or too many API keys not verified "
+        "lately were tried from your address. Retry after `Retry-After` seconds.",
     ),
     ProblemCode(
         "internal_error",
