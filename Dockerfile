@@ -14,6 +14,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
 # The instance key: pass VAULTGATE_SECRET_KEY (`vaultgate secret-key` prints one), or mount /data/secret.key (0600).
 WORKDIR /app
 COPY pyproject.toml constraints.txt README.md ./
+COPY core core
 COPY gateway gateway
 COPY handlers handlers
 COPY storage storage

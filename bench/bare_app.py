@@ -11,10 +11,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from core.settings import get_settings
 from gateway.auth import authenticate, bearer_token
 from gateway.credential_cache import CredentialCache
 from gateway.problems import Problem
-from gateway.settings import get_settings
 
 DATABASE_URL = os.environ["VAULTGATE_DATABASE_URL"]
 # The same one-second credential cache the gateway uses, so both do the same lookup work.

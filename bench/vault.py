@@ -22,12 +22,12 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bench.harness import ROOT, free_port
-from gateway.settings import Settings
+from core.settings import Settings
 from jobs.runtime import JobContext, JobKind
 from jobs.worker import WorkerPool
 from storage import documents, jobs
 from storage.accounts import create_organization, create_user
-from storage.blobs import new_blob_key
+from storage.blobs import blob_store_for, new_blob_key
 from storage.database import normalize_url, session_scope
 from storage.migrate import upgrade_to_head
 from storage.models import Document, Job, JobStatus, Mode, Role, Tier
@@ -152,7 +152,7 @@ def ingestion() -> None:
                 with session_scope(database_url) as session, path.open("rb") as source:
                     document_id = accept_upload(
                         session,
-                        settings.blob_store(),
+                        blob_store_for(settings),
                         tenant,
                         user_id=user_id,
                         source=source,

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from bench import vault as vault_bench
 from bench.harness import ROOT, vaultgate_client
+from core.settings import Settings
 from gateway.contract import load_contract
-from gateway.settings import Settings
 from jobs.worker import WorkerPool
 from storage import api_keys, documents
 from storage.blobs import new_blob_key

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from fills.render import (
     MAX_ASK_DOCUMENTS,
     MAX_QUERY_CHARS,
@@ -31,10 +32,10 @@ from fills.render import (
     check_template,
     render_fill,
 )
-from gateway.settings import Settings
 from jobs.runtime import JobContext, JobFailed, JobKind
 from jobs.sandbox import LimitExceeded, run_limited
 from storage import documents, template_fills
+from storage.blobs import blob_store_for
 from storage.models import Document, Project
 from storage.search import search
 from storage.tenancy import Tenant
@@ -227,7 +228,7 @@ def fill_template(
     with tempfile.TemporaryDirectory(prefix="vaultgate-fill-") as work:
         template, output = Path(work) / "template.docx", Path(work) / "filled.docx"
         with template.open("wb") as local:
-            settings.blob_store().copy_to(template_blob_key, local)
+            blob_store_for(settings).copy_to(template_blob_key, local)
         # Checked at upload too; again here, as the bytes this worker is about to parse.
         _validate(template)
         _bounded(settings, check_template, str(template), idle=lambda: report(*VALIDATING))
@@ -292,7 +293,7 @@ def _source(sessions: Sessions, scope: FillScope) -> dict[str, Any]:
 
 def _store(context: JobContext, fill_id: uuid.UUID, tenant: Tenant, filled: NewFile) -> None:
     """The filled DOCX becomes the caller's vault document, in the transaction that completes the fill."""
-    store = context.settings.blob_store()
+    store = blob_store_for(context.settings)
 
     def keep(session: Session) -> None:
         document = store_document(session, store, tenant, filled, context.settings.job_max_attempts)

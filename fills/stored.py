@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from fills.job import FillScope, Sessions, fill_template, filled_name
-from gateway.settings import Settings
 from jobs.runtime import JobFailed
 from storage import template_fills
 from storage.accounts import TEMPLATE_FILL, user_holds_permission
+from storage.blobs import blob_store_for
 from storage.models import Document
 from vault.errors import UnsupportedContent
 from vault.sniff import DOCX
@@ -73,6 +74,6 @@ def fill_stored_template(
     )
 
     def store(session: Session) -> None:
-        store_document(session, settings.blob_store(), scope.tenant, filled, settings.job_max_attempts)
+        store_document(session, blob_store_for(settings), scope.tenant, filled, settings.job_max_attempts)
 
     return Filled(document_id, filled.filename, store)

@@ -18,6 +18,7 @@ from connexion.resolver import Resolver
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
+from core.settings import Settings, get_settings
 from gateway.contract import SPEC_PATH, Contract, load_contract
 from gateway.docs import docs_routes
 from gateway.errors import install_error_handlers
@@ -25,7 +26,6 @@ from gateway.middleware import GatewayMiddleware
 from gateway.pages import openapi_endpoint, problem_page
 from gateway.rate_limits import buckets_for
 from gateway.request_id import RequestIdMiddleware
-from gateway.settings import Settings, get_settings
 from gateway.validation import VALIDATOR_MAP
 from jobs.worker import WorkerPool
 

@@ -11,14 +11,14 @@ from datetime import datetime
 from connexion import context
 from sqlalchemy.orm import Session
 
+from core.secrets import InstanceKey
+from core.settings import Settings
 from gateway.problems import Problem
 from gateway.rate_limits import Draw, Policy
-from gateway.settings import Settings
 from storage import api_keys
 from storage.accounts import holds_permission
 from storage.database import session_scope
 from storage.models import Mode, Role, Tier, utcnow
-from storage.secrets import InstanceKey
 from storage.tenancy import Actor, Tenant
 
 REALM = "vaultgate"

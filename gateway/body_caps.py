@@ -16,9 +16,9 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope
 
+from core.settings import Settings
 from gateway.contract import Contract
 from gateway.problems import Problem
-from gateway.settings import Settings
 
 
 def _declared_media_types(contract: Contract, operation_id: str) -> list[str]:

@@ -15,17 +15,18 @@ from pathlib import Path
 import click
 import uvicorn
 
+from core.secrets import InstanceKeyError, ensure_instance_key_file, generate_instance_key
+from core.settings import Settings, get_settings
 from gateway.contract import load_contract
-from gateway.settings import Settings, get_settings
 from jobs.worker import WorkerPool
 from storage import api_keys
 from storage.accounts import create_organization, create_user, find_user_by_email, get_organization
+from storage.blobs import blob_store_for
 from storage.database import session_scope
 from storage.demo import DEMO_EMAIL, DEMO_KEY_FILE, ensure_demo_key
 from storage.migrate import upgrade_to_head
 from storage.models import Mode, Role, Tier, utcnow
 from storage.projects import create_project, find_project_by_name
-from storage.secrets import InstanceKeyError, ensure_instance_key_file, generate_instance_key
 from storage.tenancy import Tenant
 from vault.uploads import accept_upload
 from workflows.cli import import_file, runs_group, workflows_group
@@ -141,7 +142,7 @@ def create_demo_documents(settings: Settings) -> tuple[Tenant, uuid.UUID]:
                 with path.open("rb") as source:
                     accept_upload(
                         session,
-                        settings.blob_store(),
+                        blob_store_for(settings),
                         tenant,
                         user_id=user.id,
                         source=source,

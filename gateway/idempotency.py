@@ -22,13 +22,13 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.secrets import InstanceKey, UnreadableSeal
 from gateway.contract import IDEMPOTENCY_HEADER
 from gateway.problems import FieldError, Problem
 from gateway.validation import AllParametersValidator
 from storage import idempotency
 from storage.database import session_scope
 from storage.models import utcnow
-from storage.secrets import InstanceKey, UnreadableSeal
 
 # Only these describe the stored answer; request ids and rate-limit fields belong to each request.
 _KEPT_HEADERS = ("content-type", "location")

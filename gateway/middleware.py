@@ -13,6 +13,8 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from core.secrets import InstanceKey
+from core.settings import Settings
 from gateway.auth import Principal, UnknownKey, authenticate, bearer_token, require_scope, unknown_key
 from gateway.body_caps import body_cap, capped_receive
 from gateway.contract import IDEMPOTENCY_HEADER, Contract
@@ -23,10 +25,8 @@ from gateway.idempotency import run_idempotently
 from gateway.problems import Problem
 from gateway.rate_limits import POLICIES, Bucket, Buckets, Draw, Level, Policy, client_address, rate_limit_headers
 from gateway.request_id import add_response_headers
-from gateway.settings import Settings
 from storage import api_keys, idempotency
 from storage.models import utcnow
-from storage.secrets import InstanceKey
 
 
 def _admits(media_range: str, media_type: str) -> bool:

@@ -9,9 +9,9 @@ import ipaddress
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from core.settings import Settings
 from gateway.contract import load_contract
 from gateway.problems import Problem
-from gateway.settings import Settings
 from storage.blobs import BlobStore
 from storage.models import Document
 

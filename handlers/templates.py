@@ -16,6 +16,7 @@ from gateway.problems import FieldError, Problem
 from gateway.signed_urls import download_link, public_base_url
 from storage import template_fills
 from storage.accounts import TEMPLATE_FILL
+from storage.blobs import blob_store_for
 from storage.jobs import FINAL
 from storage.models import Document, JobStatus, TemplateFill, utcnow
 
@@ -45,7 +46,7 @@ def _fill_view(fill: TemplateFill, filled: Document | None, download_url: str | 
 def _signing_view(session: Session) -> Callable[[TemplateFill], dict[str, Any]]:
     """Views of fills in which each completed fill's download link is signed now, valid an hour."""
     settings = current_settings()
-    store, secret, now = settings.blob_store(), current_instance_key().derive("download"), utcnow()
+    store, secret, now = blob_store_for(settings), current_instance_key().derive("download"), utcnow()
     base_url = public_base_url(settings)
 
     def view(fill: TemplateFill) -> dict[str, Any]:
@@ -87,7 +88,9 @@ def start_fill(*, body: dict[str, Any], file: Any) -> tuple[dict[str, Any], int,
             document_ids=_document_ids(body.get("document_ids")),
         )
         with database_session() as session:
-            fill = accept_template(session, settings.blob_store(), principal.tenant, upload, settings.job_max_attempts)
+            fill = accept_template(
+                session, blob_store_for(settings), principal.tenant, upload, settings.job_max_attempts
+            )
             location = load_contract().url_for("templates.get_fill_status", job_id=fill.id)
             return {"job_id": fill.id, "status": "pending"}, 202, {"Location": location}
     finally:

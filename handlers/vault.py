@@ -16,7 +16,7 @@ from gateway.problems import FieldError, Problem
 from gateway.signed_urls import download_link, public_base_url, verify_download
 from gateway.validation import metadata_violation, parse_date_time
 from storage import documents, projects
-from storage.blobs import content_disposition
+from storage.blobs import blob_store_for, content_disposition
 from storage.errors import NotFoundError
 from storage.models import Document, DocumentStatus, Project, utcnow
 from storage.search import search as search_chunks
@@ -103,7 +103,7 @@ def upload_document(*, body: dict[str, Any], file: Any) -> tuple[dict[str, Any],
         with database_session() as session:
             document = accept_upload(
                 session,
-                settings.blob_store(),
+                blob_store_for(settings),
                 principal.tenant,
                 user_id=principal.user_id,
                 source=file.file,
@@ -159,7 +159,7 @@ def download_document(*, document_id: str) -> dict[str, Any]:
     with database_session() as session:
         document = current_principal().tenant.get(session, Document, uuid.UUID(document_id))
         url, expires_at = download_link(
-            settings.blob_store(),
+            blob_store_for(settings),
             current_instance_key().derive("download"),
             document,
             public_base_url(settings),
@@ -176,7 +176,7 @@ def get_document_content(*, document_id: str, expires: int, signature: str) -> S
         document = documents.find_live(session, uuid.UUID(document_id))
         if document is None:
             raise NotFoundError("document", document_id)
-    source = settings.blob_store().open(document.blob_key)
+    source = blob_store_for(settings).open(document.blob_key)
 
     def chunks() -> Iterator[bytes]:
         with source:
@@ -199,7 +199,7 @@ def delete_document(*, document_id: str) -> tuple[None, int]:
     """Soft-delete a document: gone from search at once, 404 afterwards, its bytes removed; its ingestion stops."""
     with database_session() as session:
         document = current_principal().tenant.get(session, Document, uuid.UUID(document_id))
-        documents.soft_delete(session, current_settings().blob_store(), document)
+        documents.soft_delete(session, blob_store_for(current_settings()), document)
     return None, 204
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gateway.settings import Settings
+from core.settings import Settings
 from storage import jobs
 from storage.database import session_scope
 from storage.jobs import CANCELLED_CODE, CANCELLED_MESSAGE, Claim, LeaseLost

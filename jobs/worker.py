@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.settings import Settings
+from core.settings import Settings
 from jobs.kinds import KINDS
 from jobs.runtime import JobCancelled, JobContext, JobFailed, JobKind, lease
 from jobs.sandbox import start_fork_server

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 from urllib.parse import quote
 
+from core.settings import Settings
 from storage.errors import NotFoundError
 from storage.tenancy import Tenant
 
@@ -163,6 +164,18 @@ def content_disposition(filename: str) -> str:
 
 
 _stores: dict[tuple[Any, ...], BlobStore] = {}
+
+
+def blob_store_for(settings: Settings) -> BlobStore:
+    """The store the settings name: S3 when a bucket is named, else local disk."""
+    return blob_store(
+        root=settings.blob_dir,
+        bucket=settings.s3_bucket,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=settings.s3_secret_access_key,
+    )
 
 
 def blob_store(

@@ -25,9 +25,9 @@ import sqlalchemy
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from core.settings import Settings
 from gateway.app import create_app
 from gateway.contract import load_contract
-from gateway.settings import Settings
 from storage import api_keys, documents
 from storage.accounts import create_organization, create_user
 from storage.blobs import LocalBlobStore, new_blob_key

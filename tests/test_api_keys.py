@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import update
 from starlette.testclient import TestClient
 
-from gateway.settings import Settings
+from core.settings import Settings
 from storage.database import dispose_engine, session_scope
 from storage.models import ApiKey, Mode, Role, utcnow
 from tests.conftest import Caller, Tenants, free_port, start_server

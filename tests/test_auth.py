@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import event, select
 from starlette.testclient import TestClient
 
+from core.settings import Settings
 from gateway.app import create_app
-from gateway.settings import Settings
 from storage import api_keys
 from storage.database import engine_for, session_scope
 from storage.errors import NotFoundError

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 from starlette.testclient import TestClient
 
+from core.settings import Settings
 from gateway.app import create_app
-from gateway.settings import Settings
 from tests.conftest import PROBE_SPEC, Caller, LiveServer
 
 KEYS = "/api/v2/api-keys"

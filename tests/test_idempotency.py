@@ -14,9 +14,9 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, func, select
 from starlette.testclient import TestClient
 
+from core.settings import Settings
 from gateway.app import create_app
 from gateway.idempotency import fingerprint
-from gateway.settings import Settings
 from storage.database import dispose_engine, session_scope
 from storage.idempotency import sweep_expired
 from storage.models import ApiKey, Base, IdempotencyRecord, Mode, Role, Tier, utcnow

@@ -17,10 +17,10 @@ import pytest
 import redis
 from starlette.testclient import TestClient
 
+from core.settings import Settings
 from gateway.app import create_app
 from gateway.contract import load_contract
 from gateway.rate_limits import POLICIES, Bucket, Buckets, MemoryBuckets, RedisBuckets
-from gateway.settings import Settings
 from storage.database import dispose_engine
 from storage.migrate import upgrade_to_head
 from storage.models import Mode, Tier

@@ -16,8 +16,8 @@ import pytest
 from docx import Document as WordDocument
 from starlette.testclient import TestClient
 
+from core.settings import Settings
 from gateway.app import create_app
-from gateway.settings import Settings
 from jobs.runtime import JobCancelled, JobContext
 from storage import jobs
 from storage.blobs import S3BlobStore

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from core.settings import Settings
 from gateway.app import create_app
 from gateway.contract import load_contract
-from gateway.settings import Settings
 from gateway.signed_urls import public_base_url
 from storage.migrate import upgrade_to_head
 from tests.conftest import ROOT, Caller, Tenants, free_port, seed_spec_examples

@@ -19,10 +19,10 @@ from docx import Document as WordDocument
 from pypdf import PdfReader
 from starlette.testclient import TestClient
 
+from core.settings import Settings
 from gateway.app import create_app
 from gateway.cli import DEMO_TEMPLATE, create_demo_documents
 from gateway.contract import load_contract
-from gateway.settings import Settings
 from storage.database import session_scope
 from storage.demo import ensure_demo_key
 from storage.models import Mode, Role

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import update
 from starlette.testclient import TestClient
 
+from core.settings import Settings
 from gateway.app import create_app
-from gateway.settings import Settings
 from gateway.signed_urls import sign_download
 from storage.database import session_scope
 from storage.models import Document, Job, Mode

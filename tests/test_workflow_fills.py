@@ -8,8 +8,8 @@ from typing import Any
 from docx import Document as WordDocument
 from starlette.testclient import TestClient
 
+from core.settings import Settings
 from gateway.cli import DEMO_TEMPLATE
-from gateway.settings import Settings
 from storage.models import Role
 from tests import samples
 from tests.conftest import Caller, Tenants, wait_for

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
+from core.settings import Settings, get_settings
 from gateway.cli import main
 from gateway.contract import load_contract
-from gateway.settings import Settings, get_settings
 from storage import documents
 from storage.blobs import new_blob_key
 from storage.database import session_scope

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from jobs.runtime import JobContext, JobFailed, JobKind
 from jobs.sandbox import LimitExceeded, run_limited
 from storage import documents
-from storage.blobs import BlobNotFoundError
+from storage.blobs import BlobNotFoundError, blob_store_for
 from storage.models import JobStatus
 from vault.errors import ExtractionError
 from vault.extract import Extracted, extract
@@ -31,7 +31,7 @@ def run(context: JobContext) -> None:
         if document is None:
             raise JobFailed("document_deleted", "The document was deleted before it was ingested.")
         blob_key, content_type = document.blob_key, document.content_type
-    store = context.settings.blob_store()
+    store = blob_store_for(context.settings)
     with tempfile.NamedTemporaryFile(prefix="vaultgate-ingest-", suffix=".blob") as local:
         try:
             store.copy_to(blob_key, local)

@@ -20,9 +20,9 @@ import jsonschema
 import regex
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from fills.job import FillScope
 from fills.stored import fill_stored_template
-from gateway.settings import Settings
 from jobs.runtime import JobFailed
 from storage import documents
 from storage.errors import ConflictError, InvalidInputError, NotFoundError

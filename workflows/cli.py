@@ -13,7 +13,7 @@ from typing import Any
 import click
 import httpx
 
-from gateway.settings import get_settings
+from core.settings import get_settings
 from storage import workflows as stored
 from storage.database import session_scope
 from storage.demo import DEMO_KEY_FILE
