@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.failures import Failure, Unsafe, Unsupported
 from core.settings import Settings
 from fills.render import (
     MAX_ASK_DOCUMENTS,
@@ -28,11 +29,10 @@ from fills.render import (
     NARRATIVE_STAGE,
     RENDERING_STAGE,
     TABLES_STAGE,
-    FillError,
     check_template,
     render_fill,
 )
-from jobs.runtime import JobContext, JobFailed, JobKind
+from jobs.runtime import JobContext, JobKind
 from jobs.sandbox import LimitExceeded, run_limited
 from storage import documents, template_fills
 from storage.blobs import blob_store_for
@@ -40,7 +40,6 @@ from storage.models import Document, Project
 from storage.search import search
 from storage.tenancy import Tenant
 from vault import answers
-from vault.errors import UnsafeContent, UnsupportedContent
 from vault.fields import extract_fields
 from vault.sniff import DOCX, require_docx
 from vault.uploads import NewFile, store_document
@@ -140,12 +139,12 @@ class _VaultCalls:
             return None
         if not _well_formed(name, args):
             # The child checks these itself: only a child out of its sandbox sends anything else.
-            raise JobFailed("template_forbidden", f"The render sent a call the gateway does not answer: {name}.")
+            raise Failure("template_forbidden", f"The render sent a call the gateway does not answer: {name}.")
         key = (name, tuple(tuple(a) if isinstance(a, list) else a for a in args))
         if key not in self._answered:
             self.calls += 1
             if self.calls > MAX_VAULT_CALLS:
-                raise JobFailed(
+                raise Failure(
                     "vault_call_limit", f"The template called search or ask more than {MAX_VAULT_CALLS} times."
                 )
             with self.sessions() as session:
@@ -197,33 +196,33 @@ def _bounded(
             serve=calls,
             idle=idle,
         )
-    except FillError as exc:
+    except Failure:
         if calls is not None:
             calls.flush()
-        raise JobFailed(exc.code, exc.message) from None
+        raise
     except LimitExceeded as exc:
         if exc.limit == "time":
-            raise JobFailed(
+            raise Failure(
                 "render_timeout",
                 f"Filling the template was stopped after {settings.render_timeout_seconds:g} s; "
                 "a loop in it may never end.",
             ) from None
-        raise JobFailed("render_resource_limit", f"Filling the template was stopped: it {exc}.") from None
+        raise Failure("render_resource_limit", f"Filling the template was stopped: it {exc}.") from None
 
 
 def _validate(template: Path) -> None:
     with template.open("rb") as source:
         try:
             require_docx(source)
-        except (UnsupportedContent, UnsafeContent) as exc:
-            raise JobFailed("unsafe_document", str(exc)) from None
+        except (Unsupported, Unsafe) as exc:
+            raise Failure("unsafe_document", str(exc)) from None
 
 
 def fill_template(
     settings: Settings, sessions: Sessions, scope: FillScope, template_blob_key: str, report: Report
 ) -> bytes:
     """The filled DOCX of the template stored under `template_blob_key`, from the vault in `scope`: checked,
-    sourced, rendered in bounded children. JobFailed says why a template cannot be filled; whatever `report`
+    sourced, rendered in bounded children. Failure says why a template cannot be filled; whatever `report`
     raises stops the fill."""
     with tempfile.TemporaryDirectory(prefix="vaultgate-fill-") as work:
         template, output = Path(work) / "template.docx", Path(work) / "filled.docx"
@@ -247,7 +246,7 @@ def run(context: JobContext) -> None:
     with context.session() as session:
         fill = template_fills.find_fill(session, fill_id)
         if fill is None:
-            raise JobFailed("fill_missing", "The fill's record is gone.")
+            raise Failure("fill_missing", "The fill's record is gone.")
         tenant = Tenant(fill.organization_id, fill.mode)
         # The API's `document_ids` narrows the scope when it names any.
         scope = FillScope(tenant, fill.project_id, [uuid.UUID(d) for d in fill.document_ids] or None)
@@ -273,13 +272,13 @@ def _source(sessions: Sessions, scope: FillScope) -> dict[str, Any]:
     with sessions() as session:
         found = template_fills.scoped_documents(session, scope.tenant, scope.project_id, scope.document_ids)
         if len(found) > template_fills.MAX_SCOPE_DOCUMENTS:
-            raise JobFailed(
+            raise Failure(
                 "scope_too_large",
                 f"More than {template_fills.MAX_SCOPE_DOCUMENTS} documents are in scope; "
                 "name a project or document_ids to fill from fewer.",
             )
         if sum(len(document.text or "") for document in found) > MAX_SCOPE_TEXT_CHARS:
-            raise JobFailed(
+            raise Failure(
                 "scope_too_large",
                 f"The documents in scope hold over {MAX_SCOPE_TEXT_CHARS // (1024 * 1024)} M characters of text; "
                 "name a project or document_ids to fill from fewer.",

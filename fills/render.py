@@ -5,7 +5,7 @@ The template reaches only the data it is handed (`project`, `documents`,
 sandbox's channel; Jinja's immutable sandbox refuses `__class__` and every
 other way out of the data. Autoescaping keeps vault text literal in the XML:
 `&`, `<` and `>` come out as written, never as markup. Every failure is a
-`FillError` whose message says where in the template it happened.
+`Failure` whose message says where in the template it happened.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from lxml import etree
 from markupsafe import Markup
 
+from core.failures import Failure
 from vault.docx_safety import safe_xml_parser
 from workflows.expressions import DataEnvironment
 
@@ -53,18 +54,6 @@ class Calls(Protocol):
     """The parent, as the child sees it (`jobs.sandbox.Channel`): one blocking call at a time."""
 
     def call(self, name: str, *args: Any) -> Any: ...
-
-
-class FillError(Exception):
-    """The template cannot be filled; `code` is the fill's stable `error_code`."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(code, message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class _UnmatchedTable(Exception):
@@ -98,9 +87,9 @@ def _extract(text: Any, pattern: str, group: int = 1) -> str:
         compiled = regex.compile(str(pattern), regex.IGNORECASE)
         match = compiled.search(str(text), timeout=_PATTERN_TIMEOUT_SECONDS)
     except regex.error as exc:
-        raise FillError("template_error", f"The pattern {pattern!r} given to extract is not valid: {exc}.") from None
+        raise Failure("template_error", f"The pattern {pattern!r} given to extract is not valid: {exc}.") from None
     except TimeoutError:
-        raise FillError("template_error", f"The pattern {pattern!r} took over 1 s on one text.") from None
+        raise Failure("template_error", f"The pattern {pattern!r} took over 1 s on one text.") from None
     if match is None:
         return ""
     value = match.group(group if compiled.groups else 0) or ""
@@ -190,28 +179,28 @@ def _where(label: str, numbered: str, exc: BaseException) -> str:
     return f"{label}, paragraph {line - 1}{excerpt}"
 
 
-def _failure(where: str, exc: Exception) -> FillError:
+def _failure(where: str, exc: Exception) -> Failure:
     reason = str(exc.message if isinstance(exc, TemplateError) and exc.message else exc).rstrip(".")
-    if isinstance(exc, FillError):
+    if isinstance(exc, Failure):
         return exc
     if isinstance(exc, _UnmatchedTable):
-        return FillError("table_fill_failed", f"Unable to match any source document to the '{exc.name}' table.")
+        return Failure("table_fill_failed", f"Unable to match any source document to the '{exc.name}' table.")
     if isinstance(exc, _Refused):
-        return FillError("template_forbidden", f"The sandbox refused {where}: {reason}.")
+        return Failure("template_forbidden", f"The sandbox refused {where}: {reason}.")
     if isinstance(exc, TemplateSyntaxError):
-        return FillError("template_syntax_error", f"Template syntax error in {where}: {reason}.")
+        return Failure("template_syntax_error", f"Template syntax error in {where}: {reason}.")
     if isinstance(exc, SecurityError):
-        return FillError("template_forbidden", f"The sandbox refused an expression in {where}: {reason}.")
+        return Failure("template_forbidden", f"The sandbox refused an expression in {where}: {reason}.")
     if isinstance(exc, UndefinedError):
-        return FillError("template_undefined", f"In {where}: {reason}.")
-    return FillError("template_error", f"In {where}: {type(exc).__name__}: {reason}.")
+        return Failure("template_undefined", f"In {where}: {reason}.")
+    return Failure("template_error", f"In {where}: {type(exc).__name__}: {reason}.")
 
 
 # What a template's own expressions can raise; anything else is a fault of ours and stays a crash.
 _TEMPLATE_FAULTS = (
     TemplateError,
     _UnmatchedTable,
-    FillError,
+    Failure,
     ArithmeticError,
     TypeError,
     ValueError,
@@ -261,7 +250,7 @@ def _open(template_path: str) -> _FillTemplate:
     try:
         template.init_docx()
     except (KeyError, ValueError, etree.XMLSyntaxError) as exc:
-        raise FillError("template_unreadable", f"The template could not be read as a Word document: {exc}.") from None
+        raise Failure("template_unreadable", f"The template could not be read as a Word document: {exc}.") from None
     return template
 
 
@@ -289,7 +278,7 @@ def check_template(template_path: str) -> None:
 def _query(text: Any, function: str) -> str:
     query = str(text)
     if len(query) > MAX_QUERY_CHARS:
-        raise FillError("template_error", f"{function}() takes at most {MAX_QUERY_CHARS} characters, not {len(query)}.")
+        raise Failure("template_error", f"{function}() takes at most {MAX_QUERY_CHARS} characters, not {len(query)}.")
     return query
 
 
@@ -318,7 +307,7 @@ def render_fill(channel: Calls, template_path: str, output_path: str, vault: Map
         if documents is not None:
             ids = [str(d["id"] if isinstance(d, Mapping) else d) for d in documents]
             if len(ids) > MAX_ASK_DOCUMENTS:
-                raise FillError("template_error", f"ask() takes at most {MAX_ASK_DOCUMENTS} documents, not {len(ids)}.")
+                raise Failure("template_error", f"ask() takes at most {MAX_ASK_DOCUMENTS} documents, not {len(ids)}.")
         return AnswerView(channel.call("ask", _query(question, "ask"), ids))
 
     template = _open(template_path)
@@ -329,7 +318,7 @@ def render_fill(channel: Calls, template_path: str, output_path: str, vault: Map
     try:
         template.render(context, env, autoescape=True)
     except etree.XMLSyntaxError as exc:
-        raise FillError(
+        raise Failure(
             "template_error",
             f"The filled document is not valid Word XML ({exc}); a tag may split a paragraph or table cell.",
         ) from None

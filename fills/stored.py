@@ -15,14 +15,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from core.failures import Failure, Unsupported
 from core.settings import Settings
 from fills.job import FillScope, Sessions, fill_template, filled_name
-from jobs.runtime import JobFailed
 from storage import template_fills
 from storage.accounts import TEMPLATE_FILL, user_holds_permission
 from storage.blobs import blob_store_for
 from storage.models import Document
-from vault.errors import UnsupportedContent
 from vault.sniff import DOCX
 from vault.uploads import NewFile, store_document
 
@@ -46,20 +45,20 @@ def fill_stored_template(
 ) -> Filled:
     """Fill the vault's DOCX `template_id` from `scope`, for `user_id`; their document, in the scope's project.
 
-    NotFoundError for a template or document out of reach, InvalidInputError for documents outside the project,
-    UnsupportedContent for a template that is not a DOCX, JobFailed for one that cannot be filled or a user
+    NotFound for a template or document out of reach, Invalid for documents outside the project,
+    Unsupported for a template that is not a DOCX, Failure for one that cannot be filled or a user
     whose organization turned fills off.
     """
     with sessions() as session:
         if not user_holds_permission(session, user_id, TEMPLATE_FILL):
-            raise JobFailed(
+            raise Failure(
                 "permission_denied",
                 f"The organization has turned off the '{TEMPLATE_FILL}' permission for the run's owner.",
             )
         template = scope.tenant.get(session, Document, template_id)
         template_fills.check_scope(session, scope.tenant, scope.project_id, scope.document_ids)
         if template.content_type != DOCX:
-            raise UnsupportedContent(f"The template {template.title!r} is {template.content_type}, not a DOCX.")
+            raise Unsupported(f"The template {template.title!r} is {template.content_type}, not a DOCX.")
         blob_key, filename = template.blob_key, template.filename
     data = fill_template(settings, sessions, scope, blob_key, lambda _progress, _stage: keep_alive())
     document_id = uuid.uuid4()

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from gateway.problems import FieldError, Problem
+from core.failures import FieldError
+from gateway.problems import Problem
 from storage.pagination import Page, Position, Row
 from storage.tenancy import Tenant
 

@@ -14,11 +14,10 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from core.failures import Failure, FieldError, Invalid, Unsafe, Unsupported
 from gateway.contract import Contract
-from gateway.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem
+from gateway.problems import PROBLEM_CODES, PROBLEM_MEDIA_TYPE, Problem
 from gateway.request_id import current_request_id
-from storage.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
-from vault.errors import UnsafeContent, UnsupportedContent
 
 logger = logging.getLogger("vaultgate.errors")
 
@@ -46,22 +45,30 @@ def problem_response(problem: Problem, path: str) -> Response:
     return Response(body, status_code=problem.status, headers=headers)
 
 
+# A rule refusing well-formed input is a 422; `validation_error` is a 400 when the contract's schema refuses it.
+_RULE_REFUSED = 422
+
+
+def _failure_problem(failure: Failure) -> Problem:
+    """The problem for a failure raised below the edge: its code, with every field it names."""
+    errors = list(failure.errors)
+    if isinstance(failure, Unsupported | Unsafe) and not errors:
+        errors = [FieldError(failure.message, pointer="/file")]  # the multipart field every upload sends
+    if isinstance(failure, Invalid):
+        return Problem("validation_error", failure.message, status=_RULE_REFUSED, errors=errors)
+    if failure.code not in PROBLEM_CODES:
+        # A job's own code (`pdf_encrypted`…) reaching a request is a bug of ours, not the caller's.
+        logger.error("request %s failed with a job code: %r", current_request_id(), failure)
+        return Problem("internal_error", "The server failed to handle the request.")
+    return Problem(failure.code, failure.message, errors=errors)
+
+
 def translate(exc: Exception, method: str, path: str, contract: Contract) -> Problem:
     """The problem a client should see for `exc`; unknown exceptions become a generic 500."""
     if isinstance(exc, Problem):
         return exc
-    if isinstance(exc, NotFoundError):
-        return Problem("not_found", str(exc))
-    if isinstance(exc, ConflictError):
-        return Problem("conflict", str(exc))
-    if isinstance(exc, ForbiddenError):
-        return Problem("forbidden", str(exc))
-    if isinstance(exc, UnsupportedContent):
-        return Problem("unsupported_media_type", str(exc), errors=[FieldError(str(exc), pointer="/file")])
-    if isinstance(exc, UnsafeContent):
-        return Problem("unsafe_document", str(exc), errors=[FieldError(str(exc), pointer="/file")])
-    if isinstance(exc, InvalidInputError):
-        return Problem("validation_error", exc.detail, status=422, errors=[FieldError(exc.detail, pointer=exc.pointer)])
+    if isinstance(exc, Failure):
+        return _failure_problem(exc)
     if isinstance(exc, HTTPException) and exc.status_code == 405:
         allowed = contract.allowed_methods(path)
         allow = ", ".join(allowed) if allowed else (exc.headers or {}).get("Allow", "")
@@ -90,10 +97,7 @@ def install_error_handlers(app: AsyncApp, contract: Contract) -> None:
 
     for exc_class in (
         Problem,
-        NotFoundError,
-        ConflictError,
-        ForbiddenError,
-        InvalidInputError,
+        Failure,
         ProblemException,
         HTTPException,
         Exception,

@@ -22,9 +22,10 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.failures import FieldError
 from core.secrets import InstanceKey, UnreadableSeal
 from gateway.contract import IDEMPOTENCY_HEADER
-from gateway.problems import FieldError, Problem
+from gateway.problems import Problem
 from gateway.validation import AllParametersValidator
 from storage import idempotency
 from storage.database import session_scope

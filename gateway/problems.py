@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.failures import FieldError
 from gateway.request_id import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -171,23 +172,6 @@ _CODES = [
     ),
 ]
 PROBLEM_CODES: dict[str, ProblemCode] = {entry.code: entry for entry in _CODES}
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One offending field: a JSON Pointer into the body, or a parameter name."""
-
-    detail: str
-    pointer: str | None = None
-    parameter: str | None = None
-
-    def as_dict(self) -> dict[str, str]:
-        entry = {"detail": self.detail}
-        if self.pointer is not None:
-            entry["pointer"] = self.pointer
-        if self.parameter is not None:
-            entry["parameter"] = self.parameter
-        return entry
 
 
 @dataclass

@@ -27,7 +27,8 @@ from starlette.datastructures import FormData, Headers, MutableHeaders, UploadFi
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import Message, Receive, Scope
 
-from gateway.problems import FieldError, Problem
+from core.failures import FieldError
+from gateway.problems import Problem
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 FORMAT_CHECKER: FormatChecker = copy.deepcopy(Draft4Validator.FORMAT_CHECKER)

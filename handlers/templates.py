@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.failures import FieldError
 from fills.intake import TemplateUpload, accept_template
 from gateway.auth import current_instance_key, current_principal, current_settings, database_session, require_permission
 from gateway.contract import load_contract
 from gateway.cursors import Pager
-from gateway.problems import FieldError, Problem
+from gateway.problems import Problem
 from gateway.signed_urls import download_link, public_base_url
 from storage import template_fills
 from storage.accounts import TEMPLATE_FILL

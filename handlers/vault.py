@@ -9,15 +9,15 @@ from typing import Any
 
 from starlette.responses import StreamingResponse
 
+from core.failures import FieldError, NotFound
 from gateway.auth import current_instance_key, current_principal, current_settings, database_session
 from gateway.contract import load_contract
 from gateway.cursors import Pager
-from gateway.problems import FieldError, Problem
+from gateway.problems import Problem
 from gateway.signed_urls import download_link, public_base_url, verify_download
 from gateway.validation import metadata_violation, parse_date_time
 from storage import documents, projects
 from storage.blobs import blob_store_for, content_disposition
-from storage.errors import NotFoundError
 from storage.models import Document, DocumentStatus, Project, utcnow
 from storage.search import search as search_chunks
 from vault.uploads import accept_upload
@@ -175,7 +175,7 @@ def get_document_content(*, document_id: str, expires: int, signature: str) -> S
         verify_download(current_instance_key().derive("download"), uuid.UUID(document_id), expires, signature, utcnow())
         document = documents.find_live(session, uuid.UUID(document_id))
         if document is None:
-            raise NotFoundError("document", document_id)
+            raise NotFound("document", document_id)
     source = blob_store_for(settings).open(document.blob_key)
 
     def chunks() -> Iterator[bytes]:

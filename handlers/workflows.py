@@ -6,10 +6,11 @@ import builtins
 import uuid
 from typing import Any
 
+from core.failures import FieldError
 from gateway.auth import REALM, Principal, current_instance_key, current_principal, current_settings, database_session
 from gateway.contract import load_contract
 from gateway.cursors import Pager
-from gateway.problems import FieldError, Problem
+from gateway.problems import Problem
 from storage import documents, workflows
 from storage.models import JobStatus, Workflow, WorkflowRun
 from workflows.actions import required_scopes

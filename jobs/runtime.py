@@ -11,31 +11,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.failures import Cancelled
 from core.settings import Settings
 from storage import jobs
 from storage.database import session_scope
-from storage.jobs import CANCELLED_CODE, CANCELLED_MESSAGE, Claim, LeaseLost
+from storage.jobs import Claim, LeaseLost
 from storage.models import JobStatus
-
-
-class JobFailed(Exception):
-    """The job cannot succeed, whatever the attempt: fail it now with a stable `code`."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(code, message)
-        self.code = code
-        self.message = message
-
-
-class JobCancelled(Exception):
-    """The job stops here as `cancelled`: a cancel was requested (raised at its next checkpoint), or a limit such
-    as a run's timeout was reached (`code` and `message` say which)."""
-
-    def __init__(self, code: str = CANCELLED_CODE, message: str = CANCELLED_MESSAGE) -> None:
-        super().__init__(code, message)
-        self.code = code
-        self.message = message
-
 
 # Hooks run in the same transaction as the job's own state change, so the two never disagree.
 EndHook = Callable[[Session, dict[str, Any], JobStatus, str | None, str | None], None]
@@ -69,7 +50,7 @@ class JobContext:
 
     def checkpoint(self, progress: int, stage: str, apply: Callable[[Session], None] | None = None) -> None:
         """Record progress, and `apply` in the same transaction while the lease holds (e.g. a finished step's
-        result); raise JobCancelled if a cancel was requested, LeaseLost if the job was taken over."""
+        result); raise Cancelled if a cancel was requested, LeaseLost if the job was taken over."""
         if self._lease_lost.is_set():
             raise LeaseLost(f"job {self.claim.id} lost its lease")
         with self.session() as session:
@@ -80,7 +61,7 @@ class JobContext:
                 if self.kind.on_progress is not None:
                     self.kind.on_progress(session, self.payload, progress, stage)
         if cancel:
-            raise JobCancelled()
+            raise Cancelled()
 
     def complete(self, apply: Callable[[Session], None], result: dict[str, Any] | None = None) -> None:
         """Mark the job completed and apply its effect in one transaction, only while the lease holds."""

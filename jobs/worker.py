@@ -17,9 +17,10 @@ from datetime import timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.failures import CANCELLED_CODE, CANCELLED_MESSAGE, Cancelled, Failure, NotFound
 from core.settings import Settings
 from jobs.kinds import KINDS
-from jobs.runtime import JobCancelled, JobContext, JobFailed, JobKind, lease
+from jobs.runtime import JobContext, JobKind, lease
 from jobs.sandbox import start_fork_server
 from jobs.signals import ExternalSignals, wakeup_for
 from storage import jobs
@@ -32,6 +33,14 @@ logger = logging.getLogger("vaultgate.jobs")
 
 def _backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(2**attempt, 60))
+
+
+def job_error(failure: Failure) -> tuple[str, str]:
+    """The job's `error_code` and `error_message` for a failure: the one place a failure becomes a job's."""
+    if isinstance(failure, NotFound) and failure.code == "not_found":
+        # A job names what it missed (`document_not_found`): its reader cannot see which lookup it was.
+        return f"{failure.kind}_not_found", failure.message
+    return failure.code, failure.message
 
 
 class _Heartbeat:
@@ -133,7 +142,7 @@ class WorkerPool:
             for job in jobs.expired_beyond_retry(session):
                 outcome: tuple[JobStatus, str | None, str | None]
                 if job.cancel_requested_at is not None:
-                    outcome = (JobStatus.cancelled, jobs.CANCELLED_CODE, jobs.CANCELLED_MESSAGE)
+                    outcome = (JobStatus.cancelled, CANCELLED_CODE, CANCELLED_MESSAGE)
                 else:
                     outcome = (
                         JobStatus.failed,
@@ -158,10 +167,10 @@ class WorkerPool:
             try:
                 try:
                     kind.run(JobContext(claim, kind, self.settings, heartbeat.lost))
-                except JobCancelled as cancelled:
+                except Cancelled as cancelled:
                     self._end(claim, kind, JobStatus.cancelled, cancelled.code, cancelled.message)
-                except JobFailed as failure:
-                    self._end(claim, kind, JobStatus.failed, failure.code, failure.message)
+                except Failure as failure:
+                    self._end(claim, kind, JobStatus.failed, *job_error(failure))
                 except LeaseLost:
                     raise
                 except Exception as exc:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.errors import NotFoundError
+from core.failures import NotFound
 from storage.models import Organization, Role, Tier, User, utcnow
 
 # A per-user switch an organization can turn off (SPEC §3 templates).
@@ -58,7 +58,7 @@ def create_user(
 def get_organization(session: Session, organization_id: uuid.UUID) -> Organization:
     organization = session.get(Organization, organization_id)
     if organization is None:
-        raise NotFoundError("organization", organization_id)
+        raise NotFound("organization", organization_id)
     return organization
 
 

@@ -14,7 +14,7 @@ from typing import Any, cast
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from storage.errors import ConflictError, ForbiddenError, InvalidInputError
+from core.failures import Conflict, Forbidden, Invalid
 from storage.models import ApiKey, Mode, Organization, Role, Tier, User, utcnow
 from storage.pagination import Page, Position, fetch_page
 from storage.tenancy import Actor
@@ -69,14 +69,14 @@ class Grantor:
     def check_scopes(self, scopes: list[str]) -> None:
         missing = sorted(set(scopes) - self.scopes)
         if missing:
-            raise ForbiddenError(f"This key cannot grant scopes it does not hold: {', '.join(missing)}.")
+            raise Forbidden(f"This key cannot grant scopes it does not hold: {', '.join(missing)}.")
 
     def cap_expiry(self, requested: datetime | None, pointer: str | None) -> datetime | None:
         """`requested`, or this key's own expiry when none is asked; past it, a 422 at `pointer` (None: capped)."""
         if self.expires_at is None or (requested is not None and requested <= self.expires_at):
             return requested
         if requested is not None and pointer is not None:
-            raise InvalidInputError(
+            raise Invalid.at(
                 pointer,
                 f"expires_at must not be later than the calling key's own expiry, {self.expires_at.isoformat()}",
             )
@@ -95,7 +95,7 @@ def create_key(
 ) -> IssuedKey:
     """A new key for `user`; `grantor` is the calling key over the API (None: an operator at the CLI)."""
     if expires_at is not None and expires_at <= utcnow():
-        raise InvalidInputError("/expires_at", "expires_at must be in the future")
+        raise Invalid.at("/expires_at", "expires_at must be in the future")
     if grantor is not None:
         grantor.check_scopes(scopes)
         expires_at = grantor.cap_expiry(expires_at, "/expires_at")
@@ -209,7 +209,7 @@ def revoke_managed_key(
     key = actor.get_manageable(session, ApiKey, key_id)
     if key.id == acting_key_id:
         # Locking yourself out by accident is worse than one more step: use another key, or rotate.
-        raise ConflictError("A key cannot revoke itself; revoke it with another key, or rotate it.")
+        raise Conflict("A key cannot revoke itself; revoke it with another key, or rotate it.")
     revoke_key(session, key, now)
     return key
 
@@ -224,7 +224,7 @@ def rotate_key(
     old = actor.get_manageable(session, ApiKey, key_id)
     reason = unusable_reason(old.revoked_at, old.expires_at, now)
     if reason is not None:
-        raise ConflictError(f"api_key {key_id} is {reason} and cannot be rotated")
+        raise Conflict(f"api_key {key_id} is {reason} and cannot be rotated")
     grantor.check_scopes(old.scopes)
     retire_at = now + grace
     issued = create_key(

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 from urllib.parse import quote
 
+from core.failures import NotFound
 from core.settings import Settings
-from storage.errors import NotFoundError
 from storage.tenancy import Tenant
 
 _KEY = re.compile(r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}/(live|test)/[0-9a-f]{32}$")
@@ -34,7 +34,7 @@ def _checked(key: str) -> str:
     return key
 
 
-class BlobNotFoundError(NotFoundError):
+class BlobNotFound(NotFound):
     """No blob under the key: deleted with its document, maybe while a job was reading it."""
 
     def __init__(self, key: str) -> None:
@@ -47,7 +47,7 @@ def _file_missing_as_not_found(key: str) -> Iterator[None]:
     try:
         yield
     except FileNotFoundError:
-        raise BlobNotFoundError(key) from None
+        raise BlobNotFound(key) from None
 
 
 @contextmanager
@@ -59,7 +59,7 @@ def _object_missing_as_not_found(key: str) -> Iterator[None]:
     except ClientError as exc:
         # `NoSuchKey` from a GET; a bare 404 from the HEAD a managed download starts with.
         if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            raise BlobNotFoundError(key) from exc
+            raise BlobNotFound(key) from exc
         raise
 
 
@@ -72,10 +72,10 @@ class BlobStore(Protocol):
         """Store `source`'s bytes (read from its current position) under `key`."""
 
     def copy_to(self, key: str, destination: IO[bytes]) -> None:
-        """Write the blob's bytes into `destination`; BlobNotFoundError if there is none."""
+        """Write the blob's bytes into `destination`; BlobNotFound if there is none."""
 
     def open(self, key: str) -> IO[bytes]:
-        """The blob's bytes as a readable stream (close it); BlobNotFoundError if there is none."""
+        """The blob's bytes as a readable stream (close it); BlobNotFound if there is none."""
 
     def delete(self, key: str) -> None:
         """Remove the blob at once (a URL the storage signed for it stops working); none is no error."""

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from core.failures import Conflict, NotFound
 from storage.blobs import BlobStore
-from storage.errors import ConflictError, NotFoundError
 from storage.jobs import request_cancel
 from storage.models import Document, DocumentChunk, DocumentStatus, Job, Project, utcnow
 from storage.pagination import Page, Position, fetch_page
@@ -122,7 +122,7 @@ def get_ready(session: Session, tenant: Tenant, document_id: uuid.UUID) -> Docum
     """The tenant's document, which must be `ready` (its text exists only then)."""
     document = tenant.get(session, Document, document_id)
     if document.status is not DocumentStatus.ready:
-        raise ConflictError(f"document {document.id} is {document.status.value}; its text is there once ready")
+        raise Conflict(f"document {document.id} is {document.status.value}; its text is there once ready")
     return document
 
 
@@ -214,11 +214,11 @@ def visible_ids(session: Session, tenant: Tenant, document_ids: list[uuid.UUID])
 
 
 def require_visible(session: Session, tenant: Tenant, document_ids: list[uuid.UUID]) -> None:
-    """NotFoundError for the first of `document_ids` the tenant cannot see (another tenant's, deleted, unknown)."""
+    """NotFound for the first of `document_ids` the tenant cannot see (another tenant's, deleted, unknown)."""
     visible = visible_ids(session, tenant, document_ids)
     for document_id in document_ids:
         if document_id not in visible:
-            raise NotFoundError(Document.kind, document_id)
+            raise NotFound(Document.kind, document_id)
 
 
 @dataclass(frozen=True)
@@ -263,12 +263,12 @@ def select_documents(session: Session, tenant: Tenant, selection: Selection, lim
 
 
 def get_many_ready(session: Session, tenant: Tenant, document_ids: list[uuid.UUID]) -> list[Document]:
-    """The tenant's documents, in the order asked; NotFoundError or ConflictError (not ready) for the first that fails."""
+    """The tenant's documents, in the order asked; NotFound or Conflict (not ready) for the first that fails."""
     found = {d.id: d for d in session.scalars(tenant.select(Document).where(Document.id.in_(document_ids)))}
     for document_id in document_ids:
         document = found.get(document_id)
         if document is None:
-            raise NotFoundError(Document.kind, document_id)
+            raise NotFound(Document.kind, document_id)
         if document.status is not DocumentStatus.ready:
-            raise ConflictError(f"document {document_id} is {document.status.value}; its text is there once ready")
+            raise Conflict(f"document {document_id} is {document.status.value}; its text is there once ready")
     return [found[document_id] for document_id in document_ids]

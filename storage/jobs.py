@@ -18,14 +18,12 @@ from typing import Any
 from sqlalchemy import Row, and_, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from storage.errors import ConflictError
+from core.failures import CANCELLED_CODE, CANCELLED_MESSAGE, Conflict
 from storage.models import Job, JobStatus, utcnow
 from storage.tenancy import Tenant
 
 NOTIFY_CHANNEL = "vaultgate_jobs"
 FINAL = (JobStatus.completed, JobStatus.failed, JobStatus.cancelled)
-CANCELLED_CODE = "cancelled"
-CANCELLED_MESSAGE = "Cancelled at the caller's request."
 
 
 class LeaseLost(Exception):
@@ -244,9 +242,7 @@ def request_cancel(session: Session, job: Job) -> None:
 
 
 def cancel(session: Session, job: Job, noun: str) -> None:
-    """`request_cancel` on the job behind a run or fill (`noun`); ConflictError once it has finished."""
+    """`request_cancel` on the job behind a run or fill (`noun`); Conflict once it has finished."""
     if job.status in FINAL:
-        raise ConflictError(
-            f"The {noun} is already {job.status.value}; only a pending or running {noun} can be cancelled."
-        )
+        raise Conflict(f"The {noun} is already {job.status.value}; only a pending or running {noun} can be cancelled.")
     request_cancel(session, job)

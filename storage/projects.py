@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.errors import ConflictError
+from core.failures import Conflict
 from storage.models import Project
 from storage.pagination import Page, Position, fetch_page
 from storage.tenancy import Tenant
@@ -15,14 +15,14 @@ def create_project(session: Session, tenant: Tenant, name: str, description: str
     name = name.strip()
     taken = session.scalar(tenant.select(Project).where(Project.name == name))
     if taken is not None:
-        raise ConflictError(f"A project named {name!r} already exists (id {taken.id}).")
+        raise Conflict(f"A project named {name!r} already exists (id {taken.id}).")
     project = Project(organization_id=tenant.organization_id, mode=tenant.mode, name=name, description=description)
     try:
         with session.begin_nested():
             session.add(project)
     except IntegrityError:
         # Lost a race with a concurrent create of the same name.
-        raise ConflictError(f"A project named {name!r} already exists.") from None
+        raise Conflict(f"A project named {name!r} already exists.") from None
     return project
 
 

@@ -93,7 +93,7 @@ def search(
     document_ids: list[uuid.UUID] | None = None,
     any_term: bool = False,
 ) -> list[Hit]:
-    """Ranked hits; NotFoundError if the project or one of the documents is not the tenant's to search.
+    """Ranked hits; NotFound if the project or one of the documents is not the tenant's to search.
 
     A hit matches every term of `query`, or with `any_term` at least one (ranked by how well it matches all):
     questions are answered from passages that share some of their words, not all.

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.failures import Invalid
 from storage import jobs
 from storage.documents import require_visible
-from storage.errors import InvalidInputError
 from storage.models import Document, DocumentStatus, Job, JobStatus, Project, TemplateFill
 from storage.pagination import Page, Position, fetch_page
 from storage.tenancy import Tenant
@@ -38,7 +38,7 @@ class FillFilters:
 def check_scope(
     session: Session, tenant: Tenant, project_id: uuid.UUID | None, document_ids: list[uuid.UUID] | None
 ) -> None:
-    """NotFoundError for a project or document the tenant cannot see; documents must be in the project named."""
+    """NotFound for a project or document the tenant cannot see; documents must be in the project named."""
     if project_id is not None:
         tenant.get(session, Project, project_id)
     if not document_ids:
@@ -51,7 +51,7 @@ def check_scope(
             .where(Document.id.in_(document_ids), Document.project_id.is_distinct_from(project_id))
         ).first()
         if outside is not None:
-            raise InvalidInputError("/document_ids", f"document {outside} is not in project {project_id}")
+            raise Invalid.at("/document_ids", f"document {outside} is not in project {project_id}")
 
 
 def start_fill(session: Session, tenant: Tenant, new: NewFill) -> TemplateFill:

@@ -13,7 +13,7 @@ from typing import TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from storage.errors import NotFoundError
+from core.failures import NotFound
 from storage.models import CredentialMixin, Mode, TenantMixin
 
 TenantModel = TypeVar("TenantModel", bound=TenantMixin)
@@ -38,7 +38,7 @@ class Tenant:
     def get(self, session: Session, model: type[TenantModel], object_id: uuid.UUID) -> TenantModel:
         found = session.scalar(self.select(model).where(model.id == object_id))
         if found is None:
-            raise NotFoundError(model.kind, f"{model.id_prefix}{object_id}")
+            raise NotFound(model.kind, f"{model.id_prefix}{object_id}")
         return found
 
 
@@ -64,5 +64,5 @@ class Actor:
     def get_manageable(self, session: Session, model: type[CredentialModel], object_id: uuid.UUID) -> CredentialModel:
         found = session.scalar(self.select_manageable(model).where(model.id == object_id))
         if found is None:
-            raise NotFoundError(model.kind, f"{model.id_prefix}{object_id}")
+            raise NotFound(model.kind, f"{model.id_prefix}{object_id}")
         return found

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.failures import Conflict
 from storage import jobs
-from storage.errors import ConflictError
 from storage.models import Job, JobStatus, Project, Workflow, WorkflowRun, WorkflowRunStep, WorkflowVersion, utcnow
 from storage.pagination import Page, Position, fetch_page
 from storage.tenancy import Tenant
@@ -79,7 +79,7 @@ def get_version(session: Session, workflow_id: uuid.UUID, version: int) -> Workf
 def start_run(session: Session, tenant: Tenant, workflow: Workflow, timeout_seconds: int, new: NewRun) -> WorkflowRun:
     """Record a run of the workflow's current version and queue it; an enabled workflow only."""
     if not workflow.enabled:
-        raise ConflictError(f"The workflow {workflow.name!r} is disabled; enable it and import it again to run it.")
+        raise Conflict(f"The workflow {workflow.name!r} is disabled; enable it and import it again to run it.")
     if new.project_id is not None:
         tenant.get(session, Project, new.project_id)
     run_id = uuid.uuid4()

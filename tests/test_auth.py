@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import event, select
 from starlette.testclient import TestClient
 
+from core.failures import NotFound
 from core.settings import Settings
 from gateway.app import create_app
 from storage import api_keys
 from storage.database import engine_for, session_scope
-from storage.errors import NotFoundError
 from storage.models import ApiKey, Mode, utcnow
 from storage.tenancy import Tenant
 from tests.conftest import Caller, Tenants
@@ -115,7 +115,7 @@ def test_a_test_key_never_sees_live_objects(tenants: Tenants, database_url: str)
 
     with session_scope(database_url) as session:
         visible = set(session.scalars(test_tenant.select(ApiKey).with_only_columns(ApiKey.id)))
-        with pytest.raises(NotFoundError):
+        with pytest.raises(NotFound):
             test_tenant.get(session, ApiKey, live.key_id)
         assert test_tenant.get(session, ApiKey, test.key_id).id == test.key_id
 
@@ -126,7 +126,7 @@ def test_another_organizations_id_is_not_found(tenants: Tenants, database_url: s
     mine, theirs = tenants.caller(), tenants.caller()
 
     with session_scope(database_url) as session:
-        with pytest.raises(NotFoundError):
+        with pytest.raises(NotFound):
             Tenant(mine.organization_id, Mode.test).get(session, ApiKey, theirs.key_id)
         all_ids = set(session.scalars(select(ApiKey.id)))
 

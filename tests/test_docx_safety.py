@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from docx import Document as WordDocument
 
+from core.failures import Failure, Unsafe
 from tests import samples
 from vault.docx_safety import TEMPLATE_LIMITS, VAULT_LIMITS, ZipLimits, check_docx
-from vault.errors import ExtractionError, UnsafeContent
 from vault.extract import extract
 from vault.sniff import DOCX
 
@@ -66,7 +66,7 @@ def test_legitimate_word_files_pass_both_checklists(make: Callable[[], bytes]) -
 @pytest.mark.parametrize("real_body_type", ["default", "xml", "second_override"])
 def test_a_decoy_body_is_refused(real_body_type: str) -> None:
     # python-docx and Word open the part `_rels/.rels` names; the decoy is what a content-type lookup finds.
-    with pytest.raises(UnsafeContent):
+    with pytest.raises(Unsafe):
         check_docx(io.BytesIO(samples.decoy_body_docx(real_body_type)))
 
 
@@ -88,7 +88,7 @@ def test_the_extractor_reads_the_body_the_package_relationships_name(tmp_path: P
 
     # A decoy that reached the extractor anyway is not read either.
     path.write_bytes(samples.decoy_body_docx())
-    with pytest.raises(ExtractionError) as refused:
+    with pytest.raises(Failure) as refused:
         extract(str(path), DOCX)
     assert refused.value.code == "docx_unreadable"
 
@@ -98,7 +98,7 @@ def test_the_extractor_reads_the_body_the_package_relationships_name(tmp_path: P
 def test_a_dtd_after_a_comment_or_instruction_is_refused(prolog: bytes, part: str) -> None:
     data = samples.docx_with_hidden_dtd(prolog, part)
     for limits in (VAULT_LIMITS, TEMPLATE_LIMITS):
-        with pytest.raises(UnsafeContent, match=re.escape(f"'{part}' declares a DTD")):
+        with pytest.raises(Unsafe, match=re.escape(f"'{part}' declares a DTD")):
             check_docx(io.BytesIO(data), limits)
 
 
@@ -114,7 +114,7 @@ def test_a_dtd_after_a_comment_or_instruction_is_refused(prolog: bytes, part: st
     ids=["typed_as_image", "typed_xml_other_extension", "untyped", "utf16", "leading_whitespace"],
 )
 def test_every_xml_part_is_checked_whatever_its_name_or_type(name: str, data: bytes, content_type: str) -> None:
-    with pytest.raises(UnsafeContent, match="declares a DTD"):
+    with pytest.raises(Unsafe, match="declares a DTD"):
         check_docx(io.BytesIO(_with_part(name, data, content_type)))
 
 
@@ -124,13 +124,13 @@ def test_binary_parts_are_not_read_as_xml() -> None:
 
 
 def test_a_part_typed_as_xml_must_be_xml() -> None:
-    with pytest.raises(UnsafeContent, match="not well-formed"):
+    with pytest.raises(Unsafe, match="not well-formed"):
         check_docx(io.BytesIO(_with_part("word/extra.xml", b"\x89PNG\r\n\x1a\n")))
 
 
 def test_a_prolog_too_long_to_check_is_refused() -> None:
     padded = b'<?xml version="1.0"?><!--' + b" padding" * 40_000 + b" --><r/>"
-    with pytest.raises(UnsafeContent, match="prolog too long"):
+    with pytest.raises(Unsafe, match="prolog too long"):
         check_docx(io.BytesIO(_with_part("word/extra.xml", padded)))
 
 
@@ -140,10 +140,10 @@ def test_every_xml_part_is_held_to_the_size_cap() -> None:
     large = b'<?xml version="1.0"?><r><!--' + text + b"--></r>"
     data = _with_part("word/media/large.png", large, PNG_TYPE)
     check_docx(io.BytesIO(data), VAULT_LIMITS)
-    with pytest.raises(UnsafeContent, match=re.escape("'word/media/large.png' unpacks to")):
+    with pytest.raises(Unsafe, match=re.escape("'word/media/large.png' unpacks to")):
         check_docx(io.BytesIO(data), ZipLimits(max_xml_part_bytes=1024 * 1024))
     body = samples.rewrite_docx(samples.docx(["x"]), {"word/document.xml": large})
-    with pytest.raises(UnsafeContent, match="The document body unpacks to"):
+    with pytest.raises(Unsafe, match="The document body unpacks to"):
         check_docx(io.BytesIO(body), ZipLimits(max_xml_part_bytes=1024 * 1024))
 
 
@@ -162,7 +162,7 @@ def test_a_relationship_flood_costs_the_request_thread_little_cpu(
     try:
         check_docx(io.BytesIO(data), limits, external_targets=external_targets)
         refused = False
-    except UnsafeContent:
+    except Unsafe:
         refused = True
     spent = time.thread_time() - started
 

@@ -16,9 +16,10 @@ import pytest
 from docx import Document as WordDocument
 from starlette.testclient import TestClient
 
+from core.failures import Cancelled
 from core.settings import Settings
 from gateway.app import create_app
-from jobs.runtime import JobCancelled, JobContext
+from jobs.runtime import JobContext
 from storage import jobs
 from storage.blobs import S3BlobStore
 from storage.database import session_scope
@@ -112,7 +113,7 @@ def test_deleting_a_document_while_its_ingestion_fetches_the_file_cancels_it_and
 
         monkeypatch.setattr(S3BlobStore, "copy_to", deleted_meanwhile)
 
-        with pytest.raises(JobCancelled):
+        with pytest.raises(Cancelled):
             INGEST_DOCUMENT.run(JobContext(claim, INGEST_DOCUMENT, idle, threading.Event()))
 
         assert client.get(f"{DOCUMENTS}/{document['id']}", headers=caller.headers).status_code == 404

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from core.failures import Invalid
 from jobs.sandbox import LimitExceeded, run_limited
 from tests.conftest import ROOT
 from vault.summarize import summarize
-from workflows.definition import Definition, DefinitionError, digest, parse
+from workflows.definition import Definition, digest, parse
 from workflows.expressions import ExpressionError, evaluate, evaluate_bounded
 from workflows.inputs import Input, resolve
 
@@ -21,10 +22,10 @@ CONTEXT = {
 }
 
 
-def problems_of(source: str) -> list[tuple[int | None, str, str]]:
-    with pytest.raises(DefinitionError) as caught:
+def problems_of(source: str) -> list[tuple[int | None, str | None, str]]:
+    with pytest.raises(Invalid) as caught:
         parse(source)
-    return [(p.line, p.pointer, p.message) for p in caught.value.problems]
+    return [(p.line, p.pointer, p.detail) for p in caught.value.errors]
 
 
 def test_the_example_definition_is_valid_and_declares_what_the_reference_shows() -> None:

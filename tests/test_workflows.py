@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
+from core.failures import Failure
 from core.settings import Settings, get_settings
 from gateway.cli import main
 from gateway.contract import load_contract
@@ -24,7 +25,7 @@ from storage.models import Document, Mode, User, WorkflowRunStep
 from storage.tenancy import Tenant
 from storage.workflows import import_definition
 from tests.conftest import ROOT, Caller, LiveServer, Tenants, wait_for
-from workflows.actions import ActionFailed, Scope, check_rules, extract_fields, search, select_documents, summarize
+from workflows.actions import Scope, check_rules, extract_fields, search, select_documents, summarize
 from workflows.definition import digest, parse
 from workflows.ids import parse_run_id, workflow_public_id
 
@@ -488,7 +489,7 @@ def test_select_documents_filters_by_project_dates_metadata_and_status(vault: Sc
     assert ids(created_to="2026-04-01T12:00:00+00:00", metadata={"type": "submittal"}) == [early, first]
     assert ids(limit=1) == [early]
     assert ids(status="failed") == []
-    with pytest.raises(ActionFailed, match="No project with id"):
+    with pytest.raises(Failure, match="No project with id"):
         select_documents(scoped, {"project_id": str(uuid.uuid4())})
 
 
@@ -536,9 +537,9 @@ def test_search_extract_check_and_summarize_read_the_documents_text(vault: Scope
     assert summary["items"] == [{"document_id": anchors, "title": "anchors", "summary": summary["summary"]}]
     assert summary["summary"] in ("Anchors are galvanized to ASTM A123.", "Specification section 08 44 13.")
 
-    with pytest.raises(ActionFailed, match="No document with id"):
+    with pytest.raises(Failure, match="No document with id"):
         check_rules(vault, {"documents": [str(uuid.uuid4())], "required_phrases": ["x"]})
-    with pytest.raises(ActionFailed) as timeout:
+    with pytest.raises(Failure) as timeout:
         extract_fields(vault, {"documents": [put(vault, "long", ["a" * 50000 + "!"])], "fields": {"x": r"(a|aa)+$"}})
     assert timeout.value.code in ("pattern_timeout",)
 

@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from lxml import etree
 
-from vault.errors import UnsafeContent, UnsupportedContent
+from core.failures import Unsafe, Unsupported
 
 DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 _CONTENT_TYPES = "[Content_Types].xml"
@@ -103,13 +103,13 @@ def safe_xml_parser() -> etree.XMLParser:
 def _parse_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> etree._Element:
     """Parse a small package part ([Content_Types].xml, .rels) into a tree; anything large is refused first."""
     if info.file_size > _MAX_PACKAGE_PART_BYTES:
-        raise UnsafeContent(f"The DOCX part '{info.filename}' is {info.file_size} bytes; package parts are small.")
+        raise Unsafe(f"The DOCX part '{info.filename}' is {info.file_size} bytes; package parts are small.")
     try:
         tree = etree.fromstring(archive.read(info), safe_xml_parser()).getroottree()
     except etree.XMLSyntaxError as exc:
-        raise UnsafeContent(f"The DOCX part '{info.filename}' is not well-formed XML.") from exc
+        raise Unsafe(f"The DOCX part '{info.filename}' is not well-formed XML.") from exc
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise UnsafeContent(f"The DOCX part '{info.filename}' declares a DTD; DTDs and entities are refused.")
+        raise Unsafe(f"The DOCX part '{info.filename}' declares a DTD; DTDs and entities are refused.")
     return tree.getroot()
 
 
@@ -163,22 +163,22 @@ class DocxPackage:
     def _read_content_types(self) -> None:
         info = self.info(_CONTENT_TYPES)
         if info is None:
-            raise UnsupportedContent("The zip file is not an Office document (no [Content_Types].xml).")
+            raise Unsupported("The zip file is not an Office document (no [Content_Types].xml).")
         for entry in _parse_part(self.archive, info):
             content_type = _media_type(entry.get("ContentType"))
             if any(marker in content_type for marker in _MACRO_MARKERS):
-                raise UnsupportedContent("Macro-enabled Word files (.docm) are not accepted; save it as .docx.")
+                raise Unsupported("Macro-enabled Word files (.docm) are not accepted; save it as .docx.")
             if entry.tag == f"{_CONTENT_TYPES_NS}Default":
                 if content_type.endswith(".main+xml"):
                     # Only an Override can name the body: a Default types every part with the extension,
                     # which is how a second body hides behind a decoy document.xml.
-                    raise UnsafeContent("The DOCX types a file extension as its main document; refused.")
+                    raise Unsafe("The DOCX types a file extension as its main document; refused.")
                 self._defaults[(entry.get("Extension") or "").lower()] = content_type
             elif entry.tag == f"{_CONTENT_TYPES_NS}Override":
                 self._overrides[(entry.get("PartName") or "").lstrip("/").lower()] = content_type
 
     def relationships(self, part: str) -> list[Relationship]:
-        """The relationships of `part` ('' for the package itself); UnsafeContent past the bounds."""
+        """The relationships of `part` ('' for the package itself); Unsafe past the bounds."""
         rels_name = _rels_name(part) if part else "_rels/.rels"
         if rels_name.lower() not in self._relationships:
             self._relationships[rels_name.lower()] = self._read_relationships(part, rels_name)
@@ -190,12 +190,12 @@ class DocxPackage:
             return []
         self._relationship_bytes_left -= info.file_size
         if self._relationship_bytes_left < 0:
-            raise UnsafeContent(f"The DOCX's relationship parts exceed {_MAX_RELATIONSHIP_BYTES} bytes; refused.")
+            raise Unsafe(f"The DOCX's relationship parts exceed {_MAX_RELATIONSHIP_BYTES} bytes; refused.")
         found = []
         for element in _parse_part(self.archive, info).iter(_RELATIONSHIP):
             self._relationships_left -= 1
             if self._relationships_left < 0:
-                raise UnsafeContent(f"The DOCX has over {_MAX_RELATIONSHIPS} relationships; refused.")
+                raise Unsafe(f"The DOCX has over {_MAX_RELATIONSHIPS} relationships; refused.")
             external = element.get("TargetMode") == "External"
             target = element.get("Target") or ""
             found.append(
@@ -207,20 +207,20 @@ class DocxPackage:
         """The body Word opens: the one `officeDocument` of `_rels/.rels`, which must be the one Word body type."""
         typed = [name for name, content_type in self._overrides.items() if content_type == DOCX_MAIN]
         if not typed:
-            raise UnsupportedContent("The Office file is not a Word document (.docx).")
+            raise Unsupported("The Office file is not a Word document (.docx).")
         named = [rel for rel in self.relationships("") if rel.kind in _OFFICE_DOCUMENT]
         if len(typed) > 1 or len(named) != 1 or named[0].external:
-            raise UnsafeContent(
+            raise Unsafe(
                 f"The DOCX types {len(typed)} part(s) as its body and its package relationships name "
                 f"{len(named)}; a Word document has exactly one."
             )
         if named[0].target.lower() != typed[0]:
-            raise UnsafeContent(
+            raise Unsafe(
                 f"The DOCX opens '{named[0].target[:200]}' as its body but types '{typed[0]}' as the body; refused."
             )
         info = self.info(named[0].target)
         if info is None:
-            raise UnsupportedContent("The Word document's main part is missing.")
+            raise Unsupported("The Word document's main part is missing.")
         return info.filename
 
     def external_targets(self) -> list[tuple[str, str]]:
@@ -276,7 +276,7 @@ class _PrologReader:
         self.bytes_left = _MAX_PROLOGS_BYTES
 
     def is_xml(self, info: zipfile.ZipInfo, typed_xml: bool) -> bool:
-        """Whether the part is XML; UnsafeContent if its prolog declares a DTD or is too long to check.
+        """Whether the part is XML; Unsafe if its prolog declares a DTD or is too long to check.
 
         A part typed as XML must parse up to its root element; another part is XML only if it starts
         like markup and parses so (an XML parser would read nothing from the rest, DTD included).
@@ -293,55 +293,55 @@ class _PrologReader:
                     read += len(chunk)
                     self.bytes_left -= len(chunk)
                     if read > _MAX_PROLOG_BYTES or self.bytes_left < 0:
-                        raise UnsafeContent(f"The DOCX part '{info.filename}' has an XML prolog too long to check.")
+                        raise Unsafe(f"The DOCX part '{info.filename}' has an XML prolog too long to check.")
                     parser.feed(chunk)
                 parser.close()
             except _PrologEnd as end:
                 if end.dtd:
-                    raise UnsafeContent(
+                    raise Unsafe(
                         f"The DOCX part '{info.filename}' declares a DTD; DTDs and entities are refused."
                     ) from None
                 return True
             except etree.XMLSyntaxError as exc:
                 if typed_xml:
-                    raise UnsafeContent(f"The DOCX part '{info.filename}' is not well-formed XML.") from exc
+                    raise Unsafe(f"The DOCX part '{info.filename}' is not well-formed XML.") from exc
                 return False
         if typed_xml:
-            raise UnsafeContent(f"The DOCX part '{info.filename}' is not well-formed XML (no root element).")
+            raise Unsafe(f"The DOCX part '{info.filename}' is not well-formed XML (no root element).")
         return False
 
 
 def _check_directory(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
     if len(infos) > limits.max_entries:
-        raise UnsafeContent(f"The DOCX has {len(infos)} zip entries; at most {limits.max_entries} are accepted.")
+        raise Unsafe(f"The DOCX has {len(infos)} zip entries; at most {limits.max_entries} are accepted.")
     seen: set[str] = set()
     total = 0
     for info in infos:
         name = info.filename
         if not _SAFE_NAME.match(name) or name.startswith("/") or ".." in name.split("/"):
-            raise UnsafeContent(f"The DOCX holds an entry with an unsafe name: {name!r}.")
+            raise Unsafe(f"The DOCX holds an entry with an unsafe name: {name!r}.")
         if name.lower() in seen:
-            raise UnsafeContent(f"The DOCX holds the entry {name!r} twice.")
+            raise Unsafe(f"The DOCX holds the entry {name!r} twice.")
         seen.add(name.lower())
         if info.flag_bits & 0x1:
-            raise UnsupportedContent("The DOCX is encrypted; upload it without a password.")
+            raise Unsupported("The DOCX is encrypted; upload it without a password.")
         if info.file_size > limits.max_entry_bytes:
-            raise UnsafeContent(f"The DOCX entry {name!r} unpacks to {info.file_size} bytes, over the limit.")
+            raise Unsafe(f"The DOCX entry {name!r} unpacks to {info.file_size} bytes, over the limit.")
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > limits.ratio_floor_bytes and ratio > limits.max_ratio:
-            raise UnsafeContent(
+            raise Unsafe(
                 f"The DOCX entry {name!r} is compressed {ratio:.0f}:1 (a zip bomb?); at most {limits.max_ratio}:1."
             )
         total += info.file_size
     if total > limits.max_total_bytes:
-        raise UnsafeContent(f"The DOCX unpacks to {total} bytes; at most {limits.max_total_bytes} are accepted.")
+        raise Unsafe(f"The DOCX unpacks to {total} bytes; at most {limits.max_total_bytes} are accepted.")
     if any(info.filename.lower().endswith(("vbaproject.bin", "vbadata.xml")) for info in infos):
-        raise UnsupportedContent("Macro-enabled Word files (.docm) are not accepted; save it as .docx.")
+        raise Unsupported("Macro-enabled Word files (.docm) are not accepted; save it as .docx.")
 
 
-def _too_big(info: zipfile.ZipInfo, main: str, limits: ZipLimits) -> UnsafeContent:
+def _too_big(info: zipfile.ZipInfo, main: str, limits: ZipLimits) -> Unsafe:
     what = "The document body" if info.filename == main else f"The DOCX part '{info.filename}'"
-    return UnsafeContent(f"{what} unpacks to {info.file_size} bytes; at most {limits.max_xml_part_bytes} are accepted.")
+    return Unsafe(f"{what} unpacks to {info.file_size} bytes; at most {limits.max_xml_part_bytes} are accepted.")
 
 
 def _check_xml_parts(package: DocxPackage, main: str, limits: ZipLimits) -> None:
@@ -359,7 +359,7 @@ def _check_xml_parts(package: DocxPackage, main: str, limits: ZipLimits) -> None
 
 
 def check_docx(source: IO[bytes], limits: ZipLimits = VAULT_LIMITS, *, external_targets: bool = False) -> DocxReport:
-    """Raise UnsupportedContent/UnsafeContent unless `source` is a DOCX safe to hand to a parser.
+    """Raise Unsupported/Unsafe unless `source` is a DOCX safe to hand to a parser.
 
     With `external_targets`, the report lists the external relationships of every part Word would load
     (the relationships of the whole package are then read, within the same bounds).
@@ -367,13 +367,13 @@ def check_docx(source: IO[bytes], limits: ZipLimits = VAULT_LIMITS, *, external_
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise UnsupportedContent("The file starts like a zip archive but is not a readable one.") from exc
+        raise Unsupported("The file starts like a zip archive but is not a readable one.") from exc
     try:
         with archive:
             return _check_archive(archive, limits, external_targets)
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError, RuntimeError) as exc:
         # Bad CRCs, unknown compression methods, corrupt streams: a damaged file, not a server fault.
-        raise UnsafeContent(f"The DOCX is damaged: {exc}.") from exc
+        raise Unsafe(f"The DOCX is damaged: {exc}.") from exc
 
 
 def _check_archive(archive: zipfile.ZipFile, limits: ZipLimits, external_targets: bool) -> DocxReport:

@@ -16,8 +16,8 @@ from lxml import etree
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
+from core.failures import Failure, Unsafe, Unsupported
 from vault.docx_safety import DocxPackage, safe_xml_parser
-from vault.errors import ExtractionError, UnsafeContent, UnsupportedContent
 from vault.sniff import DOCX, MARKDOWN, PDF
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -45,14 +45,14 @@ class Extracted:
 
 
 def extract(path: str, content_type: str) -> Extracted:
-    """Read the text of the file at `path`; ExtractionError says why it cannot be read."""
+    """Read the text of the file at `path`; Failure says why it cannot be read."""
     readers = {PDF: _pdf, DOCX: _docx}
     try:
         extracted = readers.get(content_type, _text)(Path(path), content_type)
     except MemoryError:
-        raise ExtractionError("extraction_limit", "The file needs more memory to read than the limit allows.") from None
+        raise Failure("extraction_limit", "The file needs more memory to read than the limit allows.") from None
     if not any(segment.text.strip() for segment in extracted.segments):
-        raise ExtractionError("no_text", "The file contains no extractable text (a scanned PDF needs OCR first).")
+        raise Failure("no_text", "The file contains no extractable text (a scanned PDF needs OCR first).")
     return extracted
 
 
@@ -60,13 +60,13 @@ def _pdf(path: Path, _content_type: str) -> Extracted:
     try:
         reader = PdfReader(path, strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
-            raise ExtractionError("pdf_encrypted", "The PDF is encrypted; upload it without a password.")
+            raise Failure("pdf_encrypted", "The PDF is encrypted; upload it without a password.")
         pages = [page.extract_text() or "" for page in reader.pages]
         title = reader.metadata.title if reader.metadata else None
-    except ExtractionError:
+    except Failure:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, RecursionError) as exc:
-        raise ExtractionError("pdf_unreadable", f"The PDF is damaged or truncated and cannot be read ({exc}).") from exc
+        raise Failure("pdf_unreadable", f"The PDF is damaged or truncated and cannot be read ({exc}).") from exc
     segments = [Segment("page", number, text.strip()) for number, text in enumerate(pages, 1) if text.strip()]
     return Extracted(_clean_title(title), len(pages), segments)
 
@@ -114,8 +114,8 @@ def _docx(path: Path, _content_type: str) -> Extracted:
             core = package.info("docProps/core.xml")
             if core is not None:
                 title = etree.fromstring(archive.read(core), parser).findtext(_DC_TITLE)
-    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, OSError, UnsafeContent, UnsupportedContent) as exc:
-        raise ExtractionError("docx_unreadable", f"The DOCX is damaged and cannot be read ({exc}).") from exc
+    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, OSError, Unsafe, Unsupported) as exc:
+        raise Failure("docx_unreadable", f"The DOCX is damaged and cannot be read ({exc}).") from exc
     return Extracted(_clean_title(title), None, _numbered(paragraphs))
 
 
@@ -146,7 +146,7 @@ def _decode(data: bytes) -> str:
     except UnicodeDecodeError:
         best = from_bytes(data).best()
         if best is None:
-            raise ExtractionError("text_unreadable", "The text's encoding could not be determined.") from None
+            raise Failure("text_unreadable", "The text's encoding could not be determined.") from None
         return str(best)
 
 

@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from jobs.runtime import JobContext, JobFailed, JobKind
+from core.failures import Failure
+from jobs.runtime import JobContext, JobKind
 from jobs.sandbox import LimitExceeded, run_limited
 from storage import documents
-from storage.blobs import BlobNotFoundError, blob_store_for
+from storage.blobs import BlobNotFound, blob_store_for
 from storage.models import JobStatus
-from vault.errors import ExtractionError
 from vault.extract import Extracted, extract
 
 KIND = "ingest_document"
@@ -29,16 +29,16 @@ def run(context: JobContext) -> None:
     with context.session() as session:
         document = documents.find_live(session, document_id)
         if document is None:
-            raise JobFailed("document_deleted", "The document was deleted before it was ingested.")
+            raise Failure("document_deleted", "The document was deleted before it was ingested.")
         blob_key, content_type = document.blob_key, document.content_type
     store = blob_store_for(context.settings)
     with tempfile.NamedTemporaryFile(prefix="vaultgate-ingest-", suffix=".blob") as local:
         try:
             store.copy_to(blob_key, local)
-        except BlobNotFoundError:
+        except BlobNotFound:
             # Deleting the document removes its file and cancels this job: the checkpoint stops it as cancelled.
             context.checkpoint(5, "Fetching file")
-            raise JobFailed("file_missing", "The document's stored file is gone; upload it again.") from None
+            raise Failure("file_missing", "The document's stored file is gone; upload it again.") from None
         local.flush()
         context.checkpoint(20, "Extracting text")
         try:
@@ -49,10 +49,8 @@ def run(context: JobContext) -> None:
                 timeout=context.settings.extraction_timeout_seconds,
                 memory_bytes=context.settings.extraction_memory_bytes,
             )
-        except ExtractionError as exc:
-            raise JobFailed(exc.code, exc.message) from None
         except LimitExceeded as exc:
-            raise JobFailed("extraction_limit", f"Reading the file was stopped: it {exc}.") from None
+            raise Failure("extraction_limit", f"Reading the file was stopped: it {exc}.") from None
     context.checkpoint(80, "Indexing for search")
     segments = [documents.TextSegment(s.location_type, s.number, s.text) for s in extracted.segments]
 

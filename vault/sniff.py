@@ -7,8 +7,8 @@ from typing import IO
 
 from charset_normalizer import from_bytes
 
+from core.failures import Unsafe, Unsupported
 from vault.docx_safety import TEMPLATE_LIMITS, VAULT_LIMITS, ZipLimits, check_docx
-from vault.errors import UnsafeContent, UnsupportedContent
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -36,12 +36,12 @@ def _looks_like_text(sample: bytes) -> bool:
 
 
 def sniff(source: IO[bytes], filename: str, docx_limits: ZipLimits = VAULT_LIMITS) -> str:
-    """The vault content type of `source`, or UnsupportedContent; a DOCX also passes the zip checklist."""
+    """The vault content type of `source`, or Unsupported; a DOCX also passes the zip checklist."""
     source.seek(0)
     head = source.read(_SAMPLE_BYTES)
     source.seek(0)
     if not head:
-        raise UnsupportedContent("The file is empty.")
+        raise Unsupported("The file is empty.")
     if head.startswith(b"%PDF-"):
         return PDF
     if head.startswith(_ZIP):
@@ -49,14 +49,14 @@ def sniff(source: IO[bytes], filename: str, docx_limits: ZipLimits = VAULT_LIMIT
         source.seek(0)
         return DOCX
     if head.startswith(_OLE):
-        raise UnsupportedContent(_OLE_REFUSED)
+        raise Unsupported(_OLE_REFUSED)
     if _looks_like_text(head):
         return MARKDOWN if filename.lower().endswith(_MARKDOWN_SUFFIXES) else TEXT
-    raise UnsupportedContent("The file is not a PDF, DOCX, plain text or Markdown document.")
+    raise Unsupported("The file is not a PDF, DOCX, plain text or Markdown document.")
 
 
 def require_docx(source: IO[bytes], limits: ZipLimits = TEMPLATE_LIMITS) -> None:
-    """UnsupportedContent unless `source` is a DOCX (by its bytes), UnsafeContent unless it passes the checklist.
+    """Unsupported unless `source` is a DOCX (by its bytes), Unsafe unless it passes the checklist.
 
     A template's result is shared as a vault document, so one that would load content from elsewhere when
     opened (a remote image, frame or attached template: a tracking beacon, or a credential leak) is refused.
@@ -65,13 +65,13 @@ def require_docx(source: IO[bytes], limits: ZipLimits = TEMPLATE_LIMITS) -> None
     head = source.read(len(_OLE))
     source.seek(0)
     if head.startswith(_OLE):
-        raise UnsupportedContent(_OLE_REFUSED)
+        raise Unsupported(_OLE_REFUSED)
     if not head.startswith(_ZIP):
-        raise UnsupportedContent("The template is not a Word document; upload a .docx file.")
+        raise Unsupported("The template is not a Word document; upload a .docx file.")
     remote = check_docx(source, limits, external_targets=True).loads_remote_content()
     source.seek(0)
     if remote:
-        raise UnsafeContent(
+        raise Unsafe(
             f"The template loads content from outside itself when opened ({remote[0][:200]}); "
             "embed it instead of linking it."
         )

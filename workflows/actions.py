@@ -20,28 +20,19 @@ import jsonschema
 import regex
 from sqlalchemy.orm import Session
 
+from core.failures import Conflict, Failure, Invalid, NotFound, Unsupported
 from core.settings import Settings
 from fills.job import FillScope
 from fills.stored import fill_stored_template
-from jobs.runtime import JobFailed
 from storage import documents
-from storage.errors import ConflictError, InvalidInputError, NotFoundError
 from storage.models import Document, DocumentStatus
 from storage.search import search as search_chunks
 from storage.tenancy import Tenant
 from vault import summarize as summaries
-from vault.errors import UnsupportedContent
 from workflows.definition import SCHEMA_PATH, Definition
 
 # A user's pattern runs against a whole document: bounded, so a catastrophic one fails the step, not the worker.
 PATTERN_TIMEOUT_SECONDS = 2.0
-
-
-class ActionFailed(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(code, message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -97,7 +88,7 @@ def _uuid(value: str, pointer: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise ActionFailed("invalid_arguments", f"{pointer}: {value[:60]!r} is not an id.") from None
+        raise Failure("invalid_arguments", f"{pointer}: {value[:60]!r} is not an id.") from None
 
 
 def _document_ids(arguments: dict[str, Any]) -> list[uuid.UUID]:
@@ -117,10 +108,10 @@ def _ready_documents(scope: Scope, arguments: dict[str, Any]) -> list[Document]:
     with scope.session() as session:
         try:
             found = documents.get_many_ready(session, scope.tenant, ids)
-        except NotFoundError as exc:
-            raise ActionFailed("document_not_found", f"{exc}.") from None
-        except ConflictError as exc:
-            raise ActionFailed("document_not_ready", f"The {exc}.") from None
+        except NotFound as exc:
+            raise Failure("document_not_found", f"{exc}.") from None
+        except Conflict as exc:
+            raise Failure("document_not_ready", f"The {exc}.") from None
         return found
 
 
@@ -129,7 +120,7 @@ def select_documents(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
         created_from = _instant(arguments["created_from"], False) if "created_from" in arguments else None
         created_until = _instant(arguments["created_to"], True) if "created_to" in arguments else None
     except ValueError as exc:
-        raise ActionFailed("invalid_arguments", f"with/created_from or created_to is not a date: {exc}") from None
+        raise Failure("invalid_arguments", f"with/created_from or created_to is not a date: {exc}") from None
     if created_until is not None and len(arguments["created_to"]) > 10:
         created_until += timedelta(microseconds=1)  # an instant bound is inclusive too
     selection = documents.Selection(
@@ -142,8 +133,8 @@ def select_documents(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
     with scope.session() as session:
         try:
             found = documents.select_documents(session, scope.tenant, selection, arguments.get("limit", 200))
-        except NotFoundError as exc:
-            raise ActionFailed("project_not_found", f"{exc}.") from None
+        except NotFound as exc:
+            raise Failure("project_not_found", f"{exc}.") from None
         views = [_document_view(document) for document in found]
     return {"documents": views, "count": len(views)}
 
@@ -162,8 +153,8 @@ def search(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
                 project_id=_project(scope, arguments),
                 document_ids=document_ids or None,
             )
-        except NotFoundError as exc:
-            raise ActionFailed("not_found", f"{exc}.") from None
+        except NotFound as exc:
+            raise Failure("not_found", f"{exc}.") from None
     return {
         "hits": [hit.as_data() for hit in hits],
         "count": len(hits),
@@ -174,7 +165,7 @@ def _search(pattern: regex.Pattern[str], text: str, description: str) -> regex.M
     try:
         return pattern.search(text, timeout=PATTERN_TIMEOUT_SECONDS)
     except TimeoutError:
-        raise ActionFailed(
+        raise Failure(
             "pattern_timeout", f"The pattern for {description} took over {PATTERN_TIMEOUT_SECONDS:g} s on one document."
         ) from None
 
@@ -183,7 +174,7 @@ def _compile(pattern: str, flags: int, description: str) -> regex.Pattern[str]:
     try:
         return regex.compile(pattern, flags)
     except regex.error as exc:
-        raise ActionFailed("invalid_arguments", f"The pattern for {description} is not valid: {exc}.") from None
+        raise Failure("invalid_arguments", f"The pattern for {description} is not valid: {exc}.") from None
 
 
 def extract_fields(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -254,7 +245,7 @@ def summarize(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
 
 def fill_template(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
     if scope.settings is None or scope.user_id is None or scope.defer is None:
-        raise ActionFailed("invalid_arguments", "fill_template fills a template only inside a run.")
+        raise Failure("invalid_arguments", "fill_template fills a template only inside a run.")
     # Documents given (even none at all, as an earlier step may find) are the whole scope.
     ids = _document_ids(arguments) if "documents" in arguments else None
     fill_scope = FillScope(scope.tenant, _project(scope, arguments), ids)
@@ -263,14 +254,12 @@ def fill_template(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
         filled = fill_stored_template(
             scope.settings, scope.session, fill_scope, template_id, scope.user_id, scope.keep_alive
         )
-    except NotFoundError as exc:
-        raise ActionFailed(f"{exc.kind}_not_found", f"{exc}.") from None
-    except InvalidInputError as exc:
-        raise ActionFailed("invalid_arguments", f"with/documents: {exc.detail}.") from None
-    except UnsupportedContent as exc:
-        raise ActionFailed("template_not_docx", str(exc)) from None
-    except JobFailed as exc:
-        raise ActionFailed(exc.code, exc.message) from None
+    except NotFound as exc:
+        raise Failure(f"{exc.kind}_not_found", f"{exc}.") from None
+    except Invalid as exc:
+        raise Failure("invalid_arguments", f"with/documents: {exc.message}.") from None
+    except Unsupported as exc:
+        raise Failure("template_not_docx", str(exc)) from None
     scope.defer(filled.store)
     return {"document_id": str(filled.document_id), "filename": filled.filename}
 

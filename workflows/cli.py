@@ -13,13 +13,14 @@ from typing import Any
 import click
 import httpx
 
+from core.failures import Invalid
 from core.settings import get_settings
 from storage import workflows as stored
 from storage.database import session_scope
 from storage.demo import DEMO_KEY_FILE
 from storage.models import Mode, Workflow, WorkflowVersion
 from storage.tenancy import Tenant
-from workflows.definition import DefinitionError, digest, parse
+from workflows.definition import digest, parse
 from workflows.ids import parse_workflow_id, workflow_public_id
 
 TERMINAL = ("completed", "failed", "cancelled")
@@ -30,7 +31,7 @@ def _database_url() -> str:
 
 
 def import_file(database_url: str, tenant: Tenant, path: Path) -> stored.Imported:
-    """Validate and import one definition file; DefinitionError lists every problem."""
+    """Validate and import one definition file; Invalid lists every problem."""
     source = path.read_text(encoding="utf-8")
     document = parse(source)
     with session_scope(database_url) as session:
@@ -55,11 +56,11 @@ def import_command(file: Path, organization_id: uuid.UUID, mode: str) -> None:
     """Import a workflow definition; a changed definition of an existing name becomes its next version."""
     try:
         imported = import_file(_database_url(), Tenant(organization_id, Mode(mode)), file)
-    except DefinitionError as exc:
-        for problem in exc.problems:
+    except Invalid as exc:
+        for problem in exc.errors:
             where = f"{file}:{problem.line}:{problem.column}" if problem.line else str(file)
-            click.echo(f"{where}: {problem.pointer or '/'}: {problem.message}", err=True)
-        raise click.ClickException(f"{file} was not imported: {len(exc.problems)} problem(s)") from None
+            click.echo(f"{where}: {problem.pointer or '/'}: {problem.detail}", err=True)
+        raise click.ClickException(f"{file} was not imported: {len(exc.errors)} problem(s)") from None
     workflow = imported.workflow
     state = "imported" if imported.changed else "unchanged"
     click.echo(f"{state}: {workflow.name!r} {workflow_public_id(workflow.id)} version {workflow.version}")

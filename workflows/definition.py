@@ -14,6 +14,7 @@ import jsonschema
 import regex
 import yaml
 
+from core.failures import FieldError, Invalid
 from workflows import expressions
 from workflows.inputs import Input, check_value
 
@@ -23,24 +24,10 @@ _BOOL = "tag:yaml.org,2002:bool"
 DEFAULT_TIMEOUT_SECONDS = 900
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a definition: where (a JSON Pointer, and the YAML line when known) and what."""
-
-    pointer: str
-    message: str
-    line: int | None = None
-    column: int | None = None
-
-    def __str__(self) -> str:
-        where = f"line {self.line}, column {self.column}: " if self.line else ""
-        return f"{where}{self.pointer or '/'}: {self.message}"
-
-
-class DefinitionError(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} problem(s) in the workflow definition")
-        self.problems = problems
+def definition_invalid(problems: list[FieldError]) -> Invalid:
+    """Every problem of a definition (pointer, YAML line and column), in source order."""
+    ordered = sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
+    return Invalid(f"{len(ordered)} problem(s) in the workflow definition", tuple(ordered))
 
 
 @dataclass(frozen=True)
@@ -133,13 +120,14 @@ class _Locator:
                 return None
         return node
 
-    def problem(self, path: list[str | int], message: str) -> Problem:
+    def problem(self, path: list[str | int], message: str) -> FieldError:
         node = self.find(path)
         mark = node.start_mark if node is not None else None
-        return Problem(_pointer(path), message, mark.line + 1 if mark else None, mark.column + 1 if mark else None)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        return FieldError(message, pointer=_pointer(path), line=line, column=column)
 
-    def duplicate_keys(self) -> list[Problem]:
-        problems: list[Problem] = []
+    def duplicate_keys(self) -> list[FieldError]:
+        problems: list[FieldError] = []
 
         def walk(node: yaml.Node, path: list[str | int]) -> None:
             if isinstance(node, yaml.MappingNode):
@@ -148,7 +136,12 @@ class _Locator:
                     if key.value in seen:
                         mark = key.start_mark
                         problems.append(
-                            Problem(_pointer([*path, key.value]), "duplicate key", mark.line + 1, mark.column + 1)
+                            FieldError(
+                                "duplicate key",
+                                pointer=_pointer([*path, key.value]),
+                                line=mark.line + 1,
+                                column=mark.column + 1,
+                            )
                         )
                     seen.add(key.value)
                     walk(value, [*path, key.value])
@@ -171,18 +164,19 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
 
 
 def parse(source: str) -> dict[str, Any]:
-    """Validate a YAML definition; the JSON document to store, or DefinitionError listing every problem."""
+    """Validate a YAML definition; the JSON document to store, or Invalid listing every problem."""
     try:
         document = yaml.load(source, Loader=_Loader)
         locator = _Locator(source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         message = f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
-        raise DefinitionError(
-            [Problem("", message, mark.line + 1 if mark else None, mark.column + 1 if mark else None)]
-        ) from None
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise definition_invalid([FieldError(message, pointer="", line=line, column=column)]) from None
     if not isinstance(document, dict):
-        raise DefinitionError([Problem("", "a workflow definition is a YAML mapping (name, inputs, steps, outputs)")])
+        raise definition_invalid(
+            [FieldError("a workflow definition is a YAML mapping (name, inputs, steps, outputs)", pointer="")]
+        )
     problems = locator.duplicate_keys()
     errors = sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
     problems += [locator.problem(list(error.absolute_path), _schema_message(error)) for error in errors]
@@ -193,7 +187,7 @@ def parse(source: str) -> dict[str, Any]:
         if not problems:
             raise
     if problems:
-        raise DefinitionError(sorted(problems, key=lambda p: (p.line or 0, p.column or 0)))
+        raise definition_invalid(problems)
     return document
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from core.failures import FieldError
+
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_MAX_ITEMS = 100
 
@@ -25,12 +27,6 @@ class Input:
     min_length: int | None = None
     max_length: int | None = None
     max_items: int | None = None
-
-
-@dataclass(frozen=True)
-class InputError:
-    pointer: str
-    detail: str
 
 
 def _is_number(value: Any) -> bool:
@@ -96,14 +92,14 @@ def check_value(spec: Input, value: Any) -> str | None:
     return f"has an unknown type {spec.type!r}"
 
 
-def resolve(declared: list[Input], given: dict[str, Any]) -> tuple[dict[str, Any], list[InputError]]:
+def resolve(declared: list[Input], given: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
     """The run's input values (defaults filled in), and every way `given` breaks the declaration."""
     by_name = {spec.name: spec for spec in declared}
     errors = [
-        InputError(
-            f"/inputs/{name}",
+        FieldError(
             "is not an input of this workflow"
             + (f" (it takes: {', '.join(by_name)})" if by_name else " (it takes none)"),
+            pointer=f"/inputs/{name}",
         )
         for name in given
         if name not in by_name
@@ -113,13 +109,13 @@ def resolve(declared: list[Input], given: dict[str, Any]) -> tuple[dict[str, Any
         pointer = f"/inputs/{spec.name}"
         if spec.name not in given:
             if spec.required:
-                errors.append(InputError(pointer, "is required"))
+                errors.append(FieldError("is required", pointer=pointer))
             else:
                 values[spec.name] = spec.default
             continue
         message = check_value(spec, given[spec.name])
         if message:
-            errors.append(InputError(pointer, message))
+            errors.append(FieldError(message, pointer=pointer))
         else:
             values[spec.name] = given[spec.name]
     return values, errors

@@ -16,12 +16,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from jobs.runtime import JobCancelled, JobContext, JobFailed, JobKind
+from core.failures import Cancelled, Failure
+from jobs.runtime import JobContext, JobKind
 from jobs.sandbox import LimitExceeded, run_limited
 from storage import workflows
 from storage.models import utcnow
 from workflows import expressions
-from workflows.actions import ACTIONS, ActionFailed, Scope, check_arguments
+from workflows.actions import ACTIONS, Scope, check_arguments
 from workflows.definition import Definition, Step
 
 KIND = workflows.RUN_KIND
@@ -45,15 +46,15 @@ def _evaluate(value: Any, context: dict[str, Any], pointer: str, step_name: str 
         )
     except expressions.ExpressionError as exc:
         code = "expression_forbidden" if exc.forbidden else "expression_error"
-        raise JobFailed(code, f"In {where}, the expression at {exc.pointer} {exc.message}") from None
+        raise Failure(code, f"In {where}, the expression at {exc.pointer} {exc.message}") from None
     except LimitExceeded as exc:
-        raise JobFailed("expression_limit", f"In {where}, evaluating the expressions was stopped: it {exc}.") from None
+        raise Failure("expression_limit", f"In {where}, evaluating the expressions was stopped: it {exc}.") from None
 
 
 def _checked_size(result: dict[str, Any], step: Step) -> dict[str, Any]:
     size = len(json.dumps(result, separators=(",", ":")).encode())
     if size > MAX_RESULT_BYTES:
-        raise JobFailed(
+        raise Failure(
             "step_result_too_large",
             f"Step '{step.name}' produced {size} bytes; a step's result is limited to {MAX_RESULT_BYTES} bytes.",
         )
@@ -62,7 +63,7 @@ def _checked_size(result: dict[str, Any], step: Step) -> dict[str, Any]:
 
 def _check_deadline(started_at: datetime, timeout_seconds: int, next_stage: str) -> None:
     if utcnow() - started_at > timedelta(seconds=timeout_seconds):
-        raise JobCancelled(
+        raise Cancelled(
             "timeout",
             f"The run exceeded its time limit of {timeout_seconds} s and was stopped before {next_stage}.",
         )
@@ -72,11 +73,15 @@ def _run_step(context: JobContext, scope: Scope, step: Step, position: int, valu
     arguments = _evaluate(step.arguments, values, f"/steps/{position}/with", step.name)
     problems = check_arguments(step.action, arguments)
     if problems:
-        raise JobFailed("invalid_step_arguments", f"Step '{step.name}' ({step.action}): " + "; ".join(problems))
+        raise Failure("invalid_step_arguments", f"Step '{step.name}' ({step.action}): " + "; ".join(problems))
     try:
         return _checked_size(ACTIONS[step.action](scope, arguments), step)
-    except ActionFailed as exc:
-        raise JobFailed(exc.code, f"Step '{step.name}' ({step.action}): {exc.message}") from None
+    except Cancelled:
+        raise
+    except Failure as exc:
+        # The same failure, told where it happened: the worker records it as it is.
+        exc.message = f"Step '{step.name}' ({step.action}): {exc.message}"
+        raise
 
 
 def _progress(finished: int, total: int) -> int:
@@ -89,7 +94,7 @@ def run(context: JobContext) -> None:
     with context.session() as session:
         found = workflows.find_run(session, run_id)
         if found is None:
-            raise JobFailed("run_missing", "The run's record is gone.")
+            raise Failure("run_missing", "The run's record is gone.")
         definition = Definition.from_document(
             workflows.get_version(session, found.workflow_id, found.workflow_version).definition
         )
