@@ -25,8 +25,8 @@ from lxml import etree
 from markupsafe import Markup
 
 from core.failures import Failure
+from core.sandboxed_jinja import DataEnvironment
 from vault.docx_safety import safe_xml_parser
-from workflows.expressions import DataEnvironment
 
 NARRATIVE_STAGE = "Filling narrative sections"
 TABLES_STAGE = "Filling tables"

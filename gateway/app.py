@@ -22,6 +22,7 @@ from core.settings import Settings, get_settings
 from gateway.contract import SPEC_PATH, Contract, load_contract
 from gateway.docs import docs_routes
 from gateway.errors import install_error_handlers
+from gateway.job_kinds import JOB_KINDS
 from gateway.middleware import GatewayMiddleware
 from gateway.pages import openapi_endpoint, problem_page
 from gateway.rate_limits import buckets_for
@@ -83,7 +84,7 @@ def create_app(
     @asynccontextmanager
     async def run_job_workers(_app: Any) -> AsyncIterator[None]:
         # In-process workers live and die with the server process that serves the API.
-        pool = WorkerPool(settings, settings.job_workers)
+        pool = WorkerPool(settings, settings.job_workers, JOB_KINDS)
         pool.start()
         try:
             yield

@@ -18,6 +18,7 @@ import uvicorn
 from core.secrets import InstanceKeyError, ensure_instance_key_file, generate_instance_key
 from core.settings import Settings, get_settings
 from gateway.contract import load_contract
+from gateway.job_kinds import JOB_KINDS
 from jobs.worker import WorkerPool
 from storage import api_keys
 from storage.accounts import create_organization, create_user, find_user_by_email, get_organization
@@ -209,7 +210,7 @@ def worker(threads: int) -> None:
     settings = get_settings()
     upgrade_to_head(settings.database_url)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    pool = WorkerPool(settings, threads)
+    pool = WorkerPool(settings, threads, JOB_KINDS)
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: stop.set())

@@ -19,7 +19,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.failures import CANCELLED_CODE, CANCELLED_MESSAGE, Cancelled, Failure, NotFound
 from core.settings import Settings
-from jobs.kinds import KINDS
 from jobs.runtime import JobContext, JobKind, lease
 from jobs.sandbox import start_fork_server
 from jobs.signals import ExternalSignals, wakeup_for
@@ -76,10 +75,10 @@ class _Heartbeat:
 
 
 class WorkerPool:
-    def __init__(self, settings: Settings, count: int, kinds: dict[str, JobKind] | None = None) -> None:
+    def __init__(self, settings: Settings, count: int, kinds: dict[str, JobKind]) -> None:
         self.settings = settings
         self.count = count
-        self.kinds = kinds if kinds is not None else KINDS
+        self.kinds = kinds
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.wakeup = wakeup_for(settings.database_url)
         self._signals = ExternalSignals(settings.database_url, self.wakeup)

@@ -25,6 +25,8 @@ from jinja2.runtime import Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
+from core.sandboxed_jinja import DataEnvironment
+
 SCOPE = ("inputs", "project_id", "steps")
 _GLOBALS = ("range", "dict")
 _MARKERS = ("{{", "{%")
@@ -40,19 +42,6 @@ class ExpressionError(Exception):
         self.pointer = pointer
         self.message = message
         self.forbidden = forbidden
-
-
-class DataEnvironment(ImmutableSandboxedEnvironment):
-    """The context is JSON data: `steps.review.items` is the key `items`, never the dict method of that name."""
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        if isinstance(obj, Mapping):
-            if attribute in obj:
-                return obj[attribute]
-            if attribute.startswith("_"):
-                return self.unsafe_undefined(obj, attribute)
-            return self.undefined(obj=obj, name=attribute)
-        return super().getattr(obj, attribute)
 
 
 @cache
