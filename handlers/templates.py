@@ -18,15 +18,14 @@ from gateway.signed_urls import download_link, public_base_url
 from storage import template_fills
 from storage.accounts import TEMPLATE_FILL
 from storage.blobs import blob_store_for
-from storage.jobs import FINAL
-from storage.models import Document, JobStatus, TemplateFill, utcnow
+from storage.models import TERMINAL_STATUSES, UNSUCCESSFUL_STATUSES, Document, JobStatus, TemplateFill, utcnow
 
 MAX_DOCUMENT_IDS = 100
 
 
 def _fill_view(fill: TemplateFill, filled: Document | None, download_url: str | None) -> dict[str, Any]:
     job = fill.job
-    failed = job.status in (JobStatus.failed, JobStatus.cancelled)
+    failed = job.status in UNSUCCESSFUL_STATUSES
     return {
         "job_id": fill.id,
         "status": job.status.value,
@@ -34,7 +33,7 @@ def _fill_view(fill: TemplateFill, filled: Document | None, download_url: str | 
         "progress_stage": job.stage,
         "created_at": fill.created_at,
         "started_at": job.started_at,
-        "completed_at": job.finished_at if job.status in FINAL else None,
+        "completed_at": job.finished_at if job.status in TERMINAL_STATUSES else None,
         # Gone with the document, if its owner deleted it since.
         "filled_document_id": filled.id if filled is not None else None,
         "filled_download_url": download_url,

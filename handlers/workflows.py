@@ -12,7 +12,7 @@ from gateway.contract import load_contract
 from gateway.cursors import Pager
 from gateway.problems import Problem
 from storage import documents, workflows
-from storage.models import JobStatus, Workflow, WorkflowRun
+from storage.models import TERMINAL_STATUSES, UNSUCCESSFUL_STATUSES, JobStatus, Workflow, WorkflowRun
 from workflows.actions import required_scopes
 from workflows.definition import Definition
 from workflows.ids import parse_run_id, parse_workflow_id, run_public_id, workflow_public_id
@@ -66,8 +66,8 @@ def _require_run_scopes(principal: Principal, definition: Definition) -> None:
 
 def _run_view(run: WorkflowRun) -> dict[str, Any]:
     job = run.job
-    finished = job.status in (JobStatus.completed, JobStatus.failed, JobStatus.cancelled)
-    failed = job.status in (JobStatus.failed, JobStatus.cancelled)
+    finished = job.status in TERMINAL_STATUSES
+    failed = job.status in UNSUCCESSFUL_STATUSES
     return {
         "run_id": run_public_id(run.id),
         "workflow_id": workflow_public_id(run.workflow_id),

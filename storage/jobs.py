@@ -19,11 +19,10 @@ from sqlalchemy import Row, and_, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from core.failures import CANCELLED_CODE, CANCELLED_MESSAGE, Conflict
-from storage.models import Job, JobStatus, utcnow
+from storage.models import TERMINAL_STATUSES, Job, JobStatus, utcnow
 from storage.tenancy import Tenant
 
 NOTIFY_CHANNEL = "vaultgate_jobs"
-FINAL = (JobStatus.completed, JobStatus.failed, JobStatus.cancelled)
 
 
 class LeaseLost(Exception):
@@ -243,6 +242,6 @@ def request_cancel(session: Session, job: Job) -> None:
 
 def cancel(session: Session, job: Job, noun: str) -> None:
     """`request_cancel` on the job behind a run or fill (`noun`); Conflict once it has finished."""
-    if job.status in FINAL:
+    if job.status in TERMINAL_STATUSES:
         raise Conflict(f"The {noun} is already {job.status.value}; only a pending or running {noun} can be cancelled.")
     request_cancel(session, job)

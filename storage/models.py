@@ -221,6 +221,12 @@ class JobStatus(enum.StrEnum):
     cancelled = "cancelled"
 
 
+# A job in one of these has ended for good: nothing moves it again (`pending → running → one of these`).
+TERMINAL_STATUSES = frozenset({JobStatus.completed, JobStatus.failed, JobStatus.cancelled})
+# Ended without a result.
+UNSUCCESSFUL_STATUSES = TERMINAL_STATUSES - {JobStatus.completed}
+
+
 class Job(TenantMixin, Base):
     """One unit of background work (an ingestion, a workflow run, a template fill), leased to one worker at a time."""
 

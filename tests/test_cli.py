@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from storage.models import TERMINAL_STATUSES
 from tests.conftest import ROOT, free_port, wait_for
 
 
@@ -88,7 +89,7 @@ def test_serve_demo_prints_a_working_key_and_keeps_it_across_restarts(tmp_path: 
             run: dict[str, object] = httpx.get(
                 f"{base}/workflows/runs/{started.json()['run_id']}", headers=headers
             ).json()
-            return run if run["status"] in ("completed", "failed", "cancelled") else None
+            return run if run["status"] in TERMINAL_STATUSES else None
 
         outputs = wait_for(finished, timeout=60)["outputs"]
         assert outputs["summary"] == "5 submittals reviewed, 2 flagged for non-compliance."  # type: ignore[index]

@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from gateway.settings import Settings
-from jobs.runtime import JobContext, JobFailed, JobKind
+from core.failures import Failure
+from core.settings import Settings
+from jobs.runtime import JobContext, JobKind
 from jobs.sandbox import Channel, LimitExceeded, run_limited
 from jobs.worker import WorkerPool
 from storage import jobs
 from storage.database import session_scope
-from storage.models import Job, JobStatus, Mode
+from storage.models import TERMINAL_STATUSES, Job, JobStatus, Mode
 from storage.tenancy import Tenant
 from tests.conftest import ROOT, Tenants, wait_for
 
@@ -45,7 +46,7 @@ class Recorder:
             if behaviour == "crash":
                 raise RuntimeError("always")
             if behaviour == "fail":
-                raise JobFailed("bad_input", "The input cannot work.")
+                raise Failure("bad_input", "The input cannot work.")
             if behaviour == "wait_for_cancel":
                 context.checkpoint(10, "Waiting")
                 self.release.wait(10)
@@ -86,7 +87,7 @@ def job(settings: Settings, job_id: uuid.UUID) -> Job:
 
 def finished(settings: Settings, job_id: uuid.UUID) -> Job | None:
     current = job(settings, job_id)
-    return current if current.status in jobs.FINAL else None
+    return current if current.status in TERMINAL_STATUSES else None
 
 
 @pytest.fixture
@@ -242,12 +243,12 @@ def _double(value: int) -> int:
 
 
 def _refuse() -> None:
-    raise JobFailed("nope", "refused in the child")
+    raise Failure("nope", "refused in the child")
 
 
 def test_the_sandbox_returns_results_and_stops_runaway_children() -> None:
     assert run_limited(_double, 21, timeout=30, memory_bytes=512 * 1024 * 1024) == 42
-    with pytest.raises(JobFailed, match="refused in the child"):
+    with pytest.raises(Failure, match="refused in the child"):
         run_limited(_refuse, timeout=30, memory_bytes=512 * 1024 * 1024)
     with pytest.raises(LimitExceeded) as spun:
         run_limited(_spin, timeout=1.5, memory_bytes=512 * 1024 * 1024)
@@ -313,12 +314,11 @@ def test_a_child_started_by_a_worker_pool_never_sees_the_gateways_secrets(tmp_pa
     (tmp_path / "env_probe.py").write_text(
         "import os\n"
         "def read(_unused):\n"
-        "    seen = [os.environ.get('VAULTGATE_FAKE_SECRET', '')]\n"
-        "    for path in ('/proc/self/environ', f'/proc/{os.getppid()}/environ'):\n"
-        "        with open(path, 'rb') as source:\n"
-        "            seen.append(source.read().decode(errors='replace'))\n"
-        "    return '\\n'.join(seen)\n"
+        "    with open('/proc/self/environ', 'rb') as source:\n"
+        "        own = source.read().decode(errors='replace')\n"
+        "    return os.environ.get('VAULTGATE_FAKE_SECRET', '') + '\\n' + own, os.getppid()\n"
     )
+    # The fork server's environment is read here: a child in a user namespace may not read it.
     script = tmp_path / "pool_process.py"
     script.write_text(
         f"import os, sys\nsys.path[:0] = [{str(ROOT)!r}, {str(tmp_path)!r}]\n"
@@ -328,7 +328,9 @@ def test_a_child_started_by_a_worker_pool_never_sees_the_gateways_secrets(tmp_pa
         "if __name__ == '__main__':\n"
         "    start_fork_server()\n"
         "    assert os.environ['VAULTGATE_FAKE_SECRET'] == 'hunter2'\n"
-        "    print(run_limited(env_probe.read, None, timeout=30, memory_bytes=512 * 1024 * 1024))\n"
+        "    seen, server = run_limited(env_probe.read, None, timeout=30, memory_bytes=512 * 1024 * 1024)\n"
+        "    with open(f'/proc/{server}/environ', 'rb') as source:\n"
+        "        print(seen, source.read().decode(errors='replace'), sep='\\n')\n"
     )
     finished = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert finished.returncode == 0, finished.stderr

@@ -25,13 +25,12 @@ from gateway.cli import DEMO_TEMPLATE, create_demo_documents
 from gateway.contract import load_contract
 from storage.database import session_scope
 from storage.demo import ensure_demo_key
-from storage.models import Mode, Role
+from storage.models import TERMINAL_STATUSES, Mode, Role
 from tests import samples
 from tests.conftest import Caller, Tenants, wait_for
 from tests.test_vault import ingest
 
 FILLS = "/api/v2/templates/fill"
-FINISHED = ("completed", "failed", "cancelled")
 
 
 @pytest.fixture
@@ -65,7 +64,7 @@ def start(client: TestClient, caller: Caller, data: bytes, name: str = "template
 def settled(client: TestClient, caller: Caller, job_id: str, timeout: float = 60) -> dict[str, Any]:
     def finished() -> dict[str, Any] | None:
         fill: dict[str, Any] = client.get(f"{FILLS}/{job_id}", headers=caller.headers).json()
-        return fill if fill["status"] in FINISHED else None
+        return fill if fill["status"] in TERMINAL_STATUSES else None
 
     return wait_for(finished, timeout=timeout, interval=0.1)
 

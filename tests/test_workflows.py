@@ -21,7 +21,7 @@ from gateway.contract import load_contract
 from storage import documents
 from storage.blobs import new_blob_key
 from storage.database import session_scope
-from storage.models import Document, Mode, User, WorkflowRunStep
+from storage.models import TERMINAL_STATUSES, Document, Mode, User, WorkflowRunStep
 from storage.tenancy import Tenant
 from storage.workflows import import_definition
 from tests.conftest import ROOT, Caller, LiveServer, Tenants, wait_for
@@ -31,7 +31,6 @@ from workflows.ids import parse_run_id, workflow_public_id
 
 EXAMPLE = ROOT / "examples" / "workflows" / "weekly-submittal-review.yaml"
 DEMO = ROOT / "examples" / "demo"
-TERMINAL = ("completed", "failed", "cancelled")
 
 
 def import_source(database_url: str, caller: Caller, source: str, mode: Mode = Mode.test) -> str:
@@ -91,7 +90,9 @@ def status(client: TestClient, caller: Caller, run_id: str) -> dict[str, Any]:
 
 
 def finished(client: TestClient, caller: Caller, run_id: str) -> dict[str, Any]:
-    return wait_for(lambda: ((run := status(client, caller, run_id))["status"] in TERMINAL and run) or None, timeout=60)
+    return wait_for(
+        lambda: ((run := status(client, caller, run_id))["status"] in TERMINAL_STATUSES and run) or None, timeout=60
+    )
 
 
 def this_week() -> dict[str, str]:

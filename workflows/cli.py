@@ -18,12 +18,10 @@ from core.settings import get_settings
 from storage import workflows as stored
 from storage.database import session_scope
 from storage.demo import DEMO_KEY_FILE
-from storage.models import Mode, Workflow, WorkflowVersion
+from storage.models import TERMINAL_STATUSES, JobStatus, Mode, Workflow, WorkflowVersion
 from storage.tenancy import Tenant
 from workflows.definition import digest, parse
 from workflows.ids import parse_workflow_id, workflow_public_id
-
-TERMINAL = ("completed", "failed", "cancelled")
 
 
 def _database_url() -> str:
@@ -224,14 +222,14 @@ def _wait(api: Api, run_id: str, interval: float, timeout: float) -> int:
             elif seen != last:
                 click.echo(f"{seen[0]} {seen[1]:3d}% {seen[2]}", err=True)
             last = seen
-            if run["status"] in TERMINAL or time.monotonic() >= deadline:
+            if run["status"] in TERMINAL_STATUSES or time.monotonic() >= deadline:
                 break
             time.sleep(interval)
     click.echo(json.dumps(run, indent=2))
-    if run["status"] not in TERMINAL:
+    if run["status"] not in TERMINAL_STATUSES:
         click.echo(f"still {run['status']} after {timeout:g} s", err=True)
         return 2
-    return 0 if run["status"] == "completed" else 1
+    return 0 if run["status"] == JobStatus.completed else 1
 
 
 @runs_group.command("wait")
