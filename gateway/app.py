@@ -101,9 +101,10 @@ def create_app(
         validate_responses=settings.validate_responses,
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
     )
-    app.add_url_rule(f"{contract.base_path}/openapi.json", "openapi", openapi_endpoint(contract), methods=["GET"])
+    spec_url = f"{contract.base_path}/openapi.json"
+    app.add_url_rule(spec_url, "openapi", openapi_endpoint(contract), methods=["GET"])
     app.add_url_rule("/problems/{code}", "problem_page", problem_page, methods=["GET"])
-    for route in docs_routes(f"{contract.base_path}/openapi.json"):
+    for route in docs_routes(spec_url):
         app.add_url_rule(route.path, route.name, route.endpoint, methods=sorted(route.methods or ["GET"]))  # type: ignore[attr-defined]
     install_error_handlers(app, contract)
     return RequestIdMiddleware(app)

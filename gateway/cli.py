@@ -170,7 +170,7 @@ def _demo_commands(settings: Settings, tenant: Tenant, project_id: uuid.UUID, ke
     ) + (
         "  Fill the example template from the demo project (then poll the Location it answers):\n"
         f"    curl -H 'Authorization: Bearer {key}' -F file=@{DEMO_TEMPLATE.relative_to(EXAMPLES.parent)} "
-        f"-F project_id={project_id} {base_url}/api/v2/templates/fill\n"
+        f"-F project_id={project_id} {base_url}{load_contract().url_for('templates.start_fill')}\n"
     )
 
 
@@ -239,7 +239,7 @@ def serve(host: str | None, port: int | None, demo: bool, workers: int) -> None:
         runs = _demo_commands(settings, tenant, project_id, key, f"http://{host}:{port}")
         click.echo(
             f"\n  Demo API key (test mode): {key}\n"
-            f"  curl -H 'Authorization: Bearer {key}' http://{host}:{port}/api/v2/meta/whoami\n"
+            f"  curl -H 'Authorization: Bearer {key}' http://{host}:{port}{load_contract().url_for('meta.whoami')}\n"
             f"{runs}"
             f"  Docs: http://{host}:{port}/docs\n",
             err=True,

@@ -37,8 +37,8 @@ def _missing_bundle() -> Response:
     return PlainTextResponse(MISSING_BUNDLE_MESSAGE, status_code=503)
 
 
-def docs_routes(openapi_url: str = "/api/v2/openapi.json") -> list[BaseRoute]:
-    """Return the routes for GET /docs and GET /docs/scalar/standalone.js."""
+def docs_routes(openapi_url: str) -> list[BaseRoute]:
+    """Return the routes for GET /docs and GET /docs/scalar/standalone.js, showing the spec served at `openapi_url`."""
 
     async def docs_page(request: Request) -> Response:
         if not SCALAR_BUNDLE.is_file():

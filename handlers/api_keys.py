@@ -30,7 +30,8 @@ def _view(key: ApiKey) -> dict[str, Any]:
 
 
 def _issued_view(issued: api_keys.IssuedKey) -> tuple[dict[str, Any], int, dict[str, str]]:
-    location = f"{load_contract().base_path}/api-keys/{issued.record.id}"
+    # There is no GET of one key: the key's own URL is the one `api_keys.revoke` acts on.
+    location = load_contract().url_for("api_keys.revoke", key_id=issued.record.id)
     return {**_view(issued.record), "key": issued.secret}, 201, {"Location": location}
 
 
