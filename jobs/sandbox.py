@@ -7,16 +7,21 @@ cannot cross. A runaway child is killed and its worker carries on.
 A child that needs data only its parent may reach (the database, say) asks
 for it over a `Channel`: the parent answers each call with `serve`, so the
 child itself never holds a connection or a credential.
+
+Before it runs the function, a child confines itself (`jobs.confinement`):
+only its channel open, lowered limits, no network, no new process or
+program; what a system cannot give is logged once here. Its environment
+loses the gateway's secrets.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import io
+import logging
 import multiprocessing
 import os
 import pickle
-import resource
 import sys
 import threading
 import time
@@ -25,14 +30,19 @@ from multiprocessing import forkserver, process
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
+from jobs.confinement import UNCONFINED, confine
+
 Result = TypeVar("Result")
 # The parent's answer to a child's call: `serve(name, args)`.
 Serve = Callable[[str, tuple[Any, ...]], Any]
 
-# The fork server starts once per process with the parsers, Jinja and docxtpl already imported, so a child
-# only forks (~10 ms); `jobs.forkserver` keeps each child from running the main script again (~1 s).
+# The fork server starts once per process with the parsers, Jinja, docxtpl and this module (ctypes with it)
+# already imported, so a child only forks (~10 ms); `jobs.forkserver` keeps each child from running the main
+# script again (~1 s).
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["jobs.forkserver", "vault.extract", "workflows.expressions", "fills.render"])
+_CONTEXT.set_forkserver_preload(
+    ["jobs.forkserver", "jobs.sandbox", "vault.extract", "workflows.expressions", "fills.render"]
+)
 
 
 # Read by `jobs.forkserver` in the fork server.
@@ -65,7 +75,7 @@ class LimitExceeded(Exception):
 # (dataclasses) of our own packages. Anything else (a callable such as os.system, one reached through a
 # dotted name such as `module.operator.attrgetter`, even `bytes` called with a huge size) is refused, so
 # even a child whose sandbox was escaped cannot make its parent run code by what it sends.
-_OUR_PACKAGES = ("fills.", "jobs.", "storage.", "vault.", "workflows.")
+_OUR_PACKAGES = ("core.", "fills.", "jobs.", "storage.", "vault.", "workflows.")
 # The child's environment loses these: it needs no database URL, bucket key or other secret of the gateway.
 _SECRET_PREFIXES = ("VAULTGATE_", "AWS_", "PG", "DATABASE_URL", "REDIS_URL")
 
@@ -104,6 +114,22 @@ def _is_secret(name: str) -> bool:
     return name.startswith(_SECRET_PREFIXES) and name != MAIN_SCRIPT_VARIABLE
 
 
+logger = logging.getLogger("vaultgate.jobs")
+
+_UNCONFINED_LOGGED: set[str] = set()
+_UNCONFINED_LOCK = threading.Lock()
+
+
+def _log_unconfined(unconfined: object) -> None:
+    """Log, once per process, each isolation a child reported missing (only names this module knows)."""
+    names = unconfined if isinstance(unconfined, tuple) else ()
+    with _UNCONFINED_LOCK:
+        for name in names:
+            if name in UNCONFINED and name not in _UNCONFINED_LOGGED:
+                _UNCONFINED_LOGGED.add(name)
+                logger.warning(UNCONFINED[name])
+
+
 _FORK_SERVER_LOCK = threading.Lock()
 
 
@@ -122,13 +148,18 @@ def start_fork_server() -> None:
 
 
 def _child(
-    connection: Connection, function: Callable[..., Any], args: tuple[Any, ...], memory: int, cpu: int, channel: bool
+    connection: Connection,
+    function: Callable[..., Any],
+    args: tuple[Any, ...],
+    limits: tuple[int, int, int],
+    channel: bool,
 ) -> None:
     for name in [key for key in os.environ if _is_secret(key)]:
         del os.environ[name]
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     try:
+        unconfined = confine(connection.fileno(), *limits)
+        if unconfined:
+            connection.send(("unconfined", unconfined))
         call_args = (Channel(connection), *args) if channel else args
         outcome: tuple[str, Any] = ("ok", function(*call_args))
     except MemoryError:
@@ -167,6 +198,9 @@ def _outcome(
         except EOFError:
             # Killed by the kernel: SIGXCPU past the CPU limit, or an allocation failure outside Python.
             raise LimitExceeded("resources", "stopped by its CPU or memory limit") from None
+        if message[0] == "unconfined":
+            _log_unconfined(message[1])
+            continue
         if message[0] != "call":
             return message[0], message[1]
         if serve is None:
@@ -180,6 +214,7 @@ def run_limited(
     timeout: float,
     memory_bytes: int,
     cpu_seconds: int | None = None,
+    file_bytes: int | None = None,
     serve: Serve | None = None,
     idle: Callable[[], None] | None = None,
     idle_seconds: float = 1.0,
@@ -187,7 +222,8 @@ def run_limited(
     """`function(*args)` in a child; its exceptions re-raised here, LimitExceeded if a bound was hit.
 
     What the child sends back is unpickled with an allowlist (data, exceptions, our own types), and the
-    child runs without the gateway's secrets in its environment.
+    child runs confined (`jobs.confinement`); no file it writes grows past `file_bytes` (by default
+    `memory_bytes`: what it writes, a filled document say, it has built in memory first).
 
     With `serve`, the child is called as `function(channel, *args)` and each `channel.call(name, *args)` is
     answered by `serve(name, args)` here; whatever `serve` or `idle` raise stops the child and propagates.
@@ -197,9 +233,8 @@ def run_limited(
         raise ValueError(f"{function.__qualname__} must live in an importable module to run in a child")
     receiver, sender = _CONTEXT.Pipe(duplex=serve is not None)
     cpu = cpu_seconds if cpu_seconds is not None else max(1, int(timeout))
-    process = _CONTEXT.Process(
-        target=_child, args=(sender, function, args, memory_bytes, cpu, serve is not None), daemon=True
-    )
+    limits = (memory_bytes, cpu, memory_bytes if file_bytes is None else file_bytes)
+    process = _CONTEXT.Process(target=_child, args=(sender, function, args, limits, serve is not None), daemon=True)
     process.start()
     sender.close()
     try:
