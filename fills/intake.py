@@ -8,12 +8,36 @@ from typing import IO
 
 from sqlalchemy.orm import Session
 
+from core.failures import FieldError
 from storage import template_fills
 from storage.blobs import BlobStore
 from storage.models import TemplateFill
 from storage.tenancy import Tenant
 from vault.sniff import require_docx
 from vault.uploads import display_name, store_blob
+
+# The most documents a fill can be limited to by naming them (the `document_ids` field of an upload).
+MAX_DOCUMENT_IDS = 100
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_document_ids(raw: str | None) -> tuple[list[uuid.UUID], list[FieldError]]:
+    """The comma-separated ids a fill is limited to, in order without repeats; or every way `raw` is refused."""
+    entries = [entry.strip() for entry in (raw or "").split(",") if entry.strip()]
+    pointer = "/document_ids"
+    errors = [FieldError(f"{entry[:60]!r} is not a UUID", pointer=pointer) for entry in entries if not _is_uuid(entry)]
+    if len(entries) > MAX_DOCUMENT_IDS:
+        errors.append(FieldError(f"at most {MAX_DOCUMENT_IDS} documents, not {len(entries)}", pointer=pointer))
+    if errors:
+        return [], errors
+    return list(dict.fromkeys(uuid.UUID(entry) for entry in entries)), []
 
 
 @dataclass(frozen=True)

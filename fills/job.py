@@ -43,6 +43,7 @@ from vault import answers
 from vault.fields import extract_fields
 from vault.sniff import DOCX, require_docx
 from vault.uploads import NewFile, store_document
+from vault.views import document_view, project_view
 
 KIND = template_fills.FILL_KIND
 VALIDATING_STAGE = "Validating template"
@@ -59,19 +60,10 @@ MAX_SCOPE_TEXT_CHARS = 64 * 1024 * 1024
 MAX_VAULT_CALLS = 1000
 
 
-def _document_view(document: Document) -> dict[str, Any]:
+def _sourced_view(document: Document) -> dict[str, Any]:
+    """A document as a template sees it: as the API shows it, with its text and that text's `Label: value` fields."""
     text = document.text or ""
-    return {
-        "id": str(document.id),
-        "project_id": str(document.project_id) if document.project_id else None,
-        "title": document.title,
-        "filename": document.filename,
-        "content_type": document.content_type,
-        "metadata": document.user_metadata,
-        "text": text,
-        "fields": extract_fields(text),
-        "created_at": document.created_at.isoformat(),
-    }
+    return {**document_view(document), "text": text, "fields": extract_fields(text)}
 
 
 # Records a fill's progress and stage; raises to stop it (a cancel, a lost lease).
@@ -285,9 +277,8 @@ def _source(sessions: Sessions, scope: FillScope) -> dict[str, Any]:
             )
         project = None
         if scope.project_id is not None:
-            row = scope.tenant.get(session, Project, scope.project_id)
-            project = {"id": str(row.id), "name": row.name, "description": row.description}
-        return {"project": project, "documents": [_document_view(document) for document in found]}
+            project = project_view(scope.tenant.get(session, Project, scope.project_id))
+        return {"project": project, "documents": [_sourced_view(document) for document in found]}
 
 
 def _store(context: JobContext, fill_id: uuid.UUID, tenant: Tenant, filled: NewFile) -> None:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from core.failures import FieldError
+from gateway.auth import current_instance_key, current_principal
 from gateway.problems import Problem
 from storage.pagination import Page, Position, Row
 from storage.tenancy import Tenant
@@ -98,3 +99,8 @@ class Pager:
             "next_cursor": next_cursor,
             "has_more": next_cursor is not None,
         }
+
+
+def pager_for(operation_id: str, filters: Mapping[str, object] | None = None) -> Pager:
+    """The current request's pager: its cursors bound to the caller's tenant, signed with the instance key."""
+    return Pager(current_instance_key().derive("cursor"), current_principal().tenant, operation_id, filters or {})

@@ -6,12 +6,12 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from gateway.auth import current_instance_key, current_principal, database_session, forget_credential
+from gateway.auth import current_principal, database_session, forget_credential
 from gateway.contract import load_contract
-from gateway.cursors import Pager
+from gateway.cursors import pager_for
 from gateway.validation import parse_date_time
 from storage import api_keys
-from storage.models import ApiKey, User, utcnow
+from storage.models import ApiKey, utcnow
 
 
 def _view(key: ApiKey) -> dict[str, Any]:
@@ -37,10 +37,9 @@ def _issued_view(issued: api_keys.IssuedKey) -> tuple[dict[str, Any], int, dict[
 
 def list(*, limit: int, cursor: str | None = None) -> dict[str, Any]:
     """List the keys the caller manages in its mode (an admin: all of them; a member: their own), newest first."""
-    principal = current_principal()
-    pager = Pager(current_instance_key().derive("cursor"), principal.tenant, "api_keys.list", {})
+    pager = pager_for("api_keys.list")
     with database_session() as session:
-        page = api_keys.list_keys(session, principal.actor, limit, pager.position(cursor))
+        page = api_keys.list_keys(session, current_principal().actor, limit, pager.position(cursor))
         return pager.envelope(page, _view)
 
 
@@ -49,14 +48,8 @@ def create(*, body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]
     principal = current_principal()
     expires_at = parse_date_time(body["expires_at"]) if body.get("expires_at") else None
     with database_session() as session:
-        issued = api_keys.create_key(
-            session,
-            user=session.get_one(User, principal.user_id),
-            mode=principal.mode,
-            name=body["name"],
-            scopes=body["scopes"],
-            expires_at=expires_at,
-            grantor=principal.grantor,
+        issued = api_keys.create_own_key(
+            session, principal.actor, principal.grantor, body["name"], body["scopes"], expires_at
         )
         return _issued_view(issued)
 

@@ -8,19 +8,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.failures import FieldError
-from fills.intake import TemplateUpload, accept_template
+from fills.intake import TemplateUpload, accept_template, parse_document_ids
 from gateway.auth import current_instance_key, current_principal, current_settings, database_session, require_permission
 from gateway.contract import load_contract
-from gateway.cursors import Pager
+from gateway.cursors import pager_for
 from gateway.problems import Problem
 from gateway.signed_urls import download_link, public_base_url
 from storage import template_fills
 from storage.accounts import TEMPLATE_FILL
 from storage.blobs import blob_store_for
 from storage.models import TERMINAL_STATUSES, UNSUCCESSFUL_STATUSES, Document, JobStatus, TemplateFill, utcnow
-
-MAX_DOCUMENT_IDS = 100
 
 
 def _fill_view(fill: TemplateFill, filled: Document | None, download_url: str | None) -> dict[str, Any]:
@@ -44,7 +41,7 @@ def _fill_view(fill: TemplateFill, filled: Document | None, download_url: str | 
 
 
 def _signing_view(session: Session) -> Callable[[TemplateFill], dict[str, Any]]:
-    """Views of fills in which each completed fill's download link is signed now, valid an hour."""
+    """Views of fills in which each completed fill's download link is signed now."""
     settings = current_settings()
     store, secret, now = blob_store_for(settings), current_instance_key().derive("download"), utcnow()
     base_url = public_base_url(settings)
@@ -60,18 +57,10 @@ def _signing_view(session: Session) -> Callable[[TemplateFill], dict[str, Any]]:
 
 
 def _document_ids(raw: str | None) -> list[uuid.UUID]:
-    entries = [entry.strip() for entry in (raw or "").split(",") if entry.strip()]
-    errors = []
-    for entry in entries:
-        try:
-            uuid.UUID(entry)
-        except ValueError:
-            errors.append(FieldError(f"{entry[:60]!r} is not a UUID", pointer="/document_ids"))
-    if len(entries) > MAX_DOCUMENT_IDS:
-        errors.append(FieldError(f"at most {MAX_DOCUMENT_IDS} documents, not {len(entries)}", pointer="/document_ids"))
+    document_ids, errors = parse_document_ids(raw)
     if errors:
         raise Problem("validation_error", f"document_ids: {errors[0].detail}.", 422, errors=errors)
-    return list(dict.fromkeys(uuid.UUID(entry) for entry in entries))
+    return document_ids
 
 
 def start_fill(*, body: dict[str, Any], file: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -106,11 +95,10 @@ def get_fill_status(*, job_id: str) -> dict[str, Any]:
 
 def list_fills(*, limit: int, cursor: str | None = None, status: str | None = None) -> dict[str, Any]:
     """List fills, newest first, filtered."""
-    tenant = current_principal().tenant
     filters = template_fills.FillFilters(status=JobStatus(status) if status else None)
+    pager = pager_for("templates.list_fills", vars(filters))
     with database_session() as session:
-        pager = Pager(current_instance_key().derive("cursor"), tenant, "templates.list_fills", vars(filters))
-        page = template_fills.list_fills(session, tenant, filters, limit, pager.position(cursor))
+        page = template_fills.list_fills(session, pager.tenant, filters, limit, pager.position(cursor))
         return pager.envelope(page, _signing_view(session))
 
 
@@ -119,5 +107,4 @@ def cancel_fill(*, job_id: str) -> dict[str, Any]:
     with database_session() as session:
         fill = current_principal().tenant.get(session, TemplateFill, uuid.UUID(job_id))
         template_fills.cancel_fill(session, fill)
-        session.flush()
         return _fill_view(fill, None, None)

@@ -12,7 +12,7 @@ from starlette.responses import StreamingResponse
 from core.failures import FieldError, NotFound
 from gateway.auth import current_instance_key, current_principal, current_settings, database_session
 from gateway.contract import load_contract
-from gateway.cursors import Pager
+from gateway.cursors import pager_for
 from gateway.problems import Problem
 from gateway.signed_urls import download_link, public_base_url, verify_download
 from gateway.validation import metadata_violation, parse_date_time
@@ -21,36 +21,7 @@ from storage.blobs import blob_store_for, content_disposition
 from storage.models import Document, DocumentStatus, Project, utcnow
 from storage.search import search as search_chunks
 from vault.uploads import accept_upload
-
-
-def _project_view(project: Project) -> dict[str, Any]:
-    return {
-        "id": project.id,
-        "name": project.name,
-        "description": project.description,
-        "created_at": project.created_at,
-    }
-
-
-def _document_view(document: Document) -> dict[str, Any]:
-    return {
-        "id": document.id,
-        "project_id": document.project_id,
-        "title": document.title,
-        "filename": document.filename,
-        "content_type": document.content_type,
-        "size_bytes": document.size_bytes,
-        "sha256": document.sha256,
-        "page_count": document.page_count,
-        "metadata": document.user_metadata,
-        "status": document.status.value,
-        "progress": document.progress,
-        "stage": document.stage,
-        "error_code": document.error_code,
-        "error_message": document.error_message,
-        "created_at": document.created_at,
-        "updated_at": document.updated_at,
-    }
+from vault.views import document_view, project_view
 
 
 def _location(operation_id: str, **parameters: object) -> dict[str, str]:
@@ -59,23 +30,23 @@ def _location(operation_id: str, **parameters: object) -> dict[str, str]:
 
 def list_projects(*, limit: int, cursor: str | None = None) -> dict[str, Any]:
     """List projects, newest first."""
-    tenant = current_principal().tenant
+    pager = pager_for("vault.list_projects")
     with database_session() as session:
-        pager = Pager(current_instance_key().derive("cursor"), tenant, "vault.list_projects", {})
-        return pager.envelope(projects.list_projects(session, tenant, limit, pager.position(cursor)), _project_view)
+        page = projects.list_projects(session, pager.tenant, limit, pager.position(cursor))
+        return pager.envelope(page, project_view)
 
 
 def create_project(*, body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Create a project; names are unique per organization and mode."""
     with database_session() as session:
         project = projects.create_project(session, current_principal().tenant, body["name"], body.get("description"))
-        return _project_view(project), 201, _location("vault.get_project", project_id=project.id)
+        return project_view(project), 201, _location("vault.get_project", project_id=project.id)
 
 
 def get_project(*, project_id: str) -> dict[str, Any]:
     """Get one project."""
     with database_session() as session:
-        return _project_view(current_principal().tenant.get(session, Project, uuid.UUID(project_id)))
+        return project_view(current_principal().tenant.get(session, Project, uuid.UUID(project_id)))
 
 
 def _metadata(raw: str | None) -> dict[str, Any]:
@@ -112,7 +83,7 @@ def upload_document(*, body: dict[str, Any], file: Any) -> tuple[dict[str, Any],
                 metadata=metadata,
                 max_attempts=settings.job_max_attempts,
             )
-            return _document_view(document), 202, _location("vault.get_document", document_id=document.id)
+            return document_view(document), 202, _location("vault.get_document", document_id=document.id)
     finally:
         file.file.close()
 
@@ -127,23 +98,22 @@ def list_documents(
     created_before: str | None = None,
 ) -> dict[str, Any]:
     """List documents, newest first, filtered."""
-    tenant = current_principal().tenant
     filters = documents.DocumentFilters(
         project_id=uuid.UUID(project_id) if project_id else None,
         status=DocumentStatus(status) if status else None,
         created_after=parse_date_time(created_after) if created_after else None,
         created_before=parse_date_time(created_before) if created_before else None,
     )
+    pager = pager_for("vault.list_documents", vars(filters))
     with database_session() as session:
-        pager = Pager(current_instance_key().derive("cursor"), tenant, "vault.list_documents", vars(filters))
-        page = documents.list_documents(session, tenant, filters, limit, pager.position(cursor))
-        return pager.envelope(page, _document_view)
+        page = documents.list_documents(session, pager.tenant, filters, limit, pager.position(cursor))
+        return pager.envelope(page, document_view)
 
 
 def get_document(*, document_id: str) -> dict[str, Any]:
     """Get one document and its ingestion state."""
     with database_session() as session:
-        return _document_view(current_principal().tenant.get(session, Document, uuid.UUID(document_id)))
+        return document_view(current_principal().tenant.get(session, Document, uuid.UUID(document_id)))
 
 
 def get_document_text(*, document_id: str) -> dict[str, Any]:
@@ -154,7 +124,7 @@ def get_document_text(*, document_id: str) -> dict[str, Any]:
 
 
 def download_document(*, document_id: str) -> dict[str, Any]:
-    """A signed URL for the original bytes, valid one hour."""
+    """A short-lived signed URL for the original bytes."""
     settings = current_settings()
     with database_session() as session:
         document = current_principal().tenant.get(session, Document, uuid.UUID(document_id))

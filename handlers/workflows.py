@@ -7,16 +7,16 @@ import uuid
 from typing import Any
 
 from core.failures import FieldError
-from gateway.auth import REALM, Principal, current_instance_key, current_principal, current_settings, database_session
+from gateway.auth import REALM, Principal, current_principal, current_settings, database_session
 from gateway.contract import load_contract
-from gateway.cursors import Pager
+from gateway.cursors import pager_for
 from gateway.problems import Problem
-from storage import documents, workflows
+from storage import workflows
 from storage.models import TERMINAL_STATUSES, UNSUCCESSFUL_STATUSES, JobStatus, Workflow, WorkflowRun
 from workflows.actions import required_scopes
 from workflows.definition import Definition
 from workflows.ids import parse_run_id, parse_workflow_id, run_public_id, workflow_public_id
-from workflows.inputs import resolve
+from workflows.runs import check_run_request, current_definition
 
 
 def _workflow_view(workflow: Workflow) -> dict[str, Any]:
@@ -89,18 +89,16 @@ def _run_view(run: WorkflowRun) -> dict[str, Any]:
 
 def list(*, limit: int, cursor: str | None = None) -> dict[str, Any]:
     """List workflows, newest first."""
-    tenant = current_principal().tenant
+    pager = pager_for("workflows.list")
     with database_session() as session:
-        pager = Pager(current_instance_key().derive("cursor"), tenant, "workflows.list", {})
-        return pager.envelope(workflows.list_workflows(session, tenant, limit, pager.position(cursor)), _workflow_view)
+        page = workflows.list_workflows(session, pager.tenant, limit, pager.position(cursor))
+        return pager.envelope(page, _workflow_view)
 
 
 def get(*, workflow_id: str) -> dict[str, Any]:
     """One workflow's current version, with its declared inputs and steps."""
     with database_session() as session:
-        workflow = current_principal().tenant.get(session, Workflow, parse_workflow_id(workflow_id))
-        version = workflows.get_version(session, workflow.id, workflow.version)
-        return _detail_view(workflow, Definition.from_document(version.definition))
+        return _detail_view(*current_definition(session, current_principal().tenant, parse_workflow_id(workflow_id)))
 
 
 def _invalid_run(errors: builtins.list[FieldError]) -> Problem:
@@ -116,23 +114,11 @@ def run(*, workflow_id: str, body: dict[str, Any] | None = None) -> tuple[dict[s
     body = body or {}
     project_id = uuid.UUID(body["project_id"]) if body.get("project_id") else None
     with database_session() as session:
-        workflow = principal.tenant.get(session, Workflow, parse_workflow_id(workflow_id))
-        definition = Definition.from_document(workflows.get_version(session, workflow.id, workflow.version).definition)
+        workflow, definition = current_definition(session, principal.tenant, parse_workflow_id(workflow_id))
         _require_run_scopes(principal, definition)
-        values, input_errors = resolve(definition.inputs, body.get("inputs") or {})
-        errors = [FieldError(error.detail, pointer=error.pointer) for error in input_errors]
-        if definition.requires_project and project_id is None:
-            errors.append(FieldError("is required: this workflow works in a project", pointer="/project_id"))
+        values, errors = check_run_request(session, principal.tenant, definition, body.get("inputs") or {}, project_id)
         if errors:
             raise _invalid_run(errors)
-        document_ids = [
-            uuid.UUID(v)
-            for spec in definition.inputs
-            if spec.type == "document_ids"
-            for v in values.get(spec.name) or []
-        ]
-        if document_ids:
-            documents.require_visible(session, principal.tenant, document_ids)
         started = workflows.start_run(
             session,
             principal.tenant,
@@ -161,14 +147,14 @@ def list_runs(
     *, limit: int, cursor: str | None = None, workflow_id: str | None = None, status: str | None = None
 ) -> dict[str, Any]:
     """List runs, newest first, filtered."""
-    tenant = current_principal().tenant
     filters = workflows.RunFilters(
         workflow_id=parse_workflow_id(workflow_id) if workflow_id else None,
         status=JobStatus(status) if status else None,
     )
+    pager = pager_for("workflows.list_runs", vars(filters))
     with database_session() as session:
-        pager = Pager(current_instance_key().derive("cursor"), tenant, "workflows.list_runs", vars(filters))
-        return pager.envelope(workflows.list_runs(session, tenant, filters, limit, pager.position(cursor)), _run_view)
+        page = workflows.list_runs(session, pager.tenant, filters, limit, pager.position(cursor))
+        return pager.envelope(page, _run_view)
 
 
 def cancel_run(*, run_id: str) -> dict[str, Any]:
@@ -176,5 +162,4 @@ def cancel_run(*, run_id: str) -> dict[str, Any]:
     with database_session() as session:
         found = current_principal().tenant.get(session, WorkflowRun, parse_run_id(run_id))
         workflows.cancel_run(session, found)
-        session.flush()
         return _run_view(found)

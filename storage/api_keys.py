@@ -222,6 +222,9 @@ def rotate_key(
     The replacement lives no longer than the old key or the calling key, whichever ends first.
     """
     old = actor.get_manageable(session, ApiKey, key_id)
+    if old.user_id != actor.user_id:
+        # A rotation hands out a working key that acts as the old key's owner: an admin would become them.
+        raise Forbidden(f"api_key {key_id} belongs to another user; only they can rotate it (you can revoke it).")
     reason = unusable_reason(old.revoked_at, old.expires_at, now)
     if reason is not None:
         raise Conflict(f"api_key {key_id} is {reason} and cannot be rotated")
@@ -237,3 +240,18 @@ def rotate_key(
     )
     old.expires_at = min(old.expires_at, retire_at) if old.expires_at else retire_at
     return issued
+
+
+def create_own_key(
+    session: Session, actor: Actor, grantor: Grantor, name: str, scopes: list[str], expires_at: datetime | None
+) -> IssuedKey:
+    """A key for the acting user, in the actor's mode, minted by `grantor` (the calling key)."""
+    return create_key(
+        session,
+        user=session.get_one(User, actor.user_id),
+        mode=actor.tenant.mode,
+        name=name,
+        scopes=scopes,
+        expires_at=expires_at,
+        grantor=grantor,
+    )

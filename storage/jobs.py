@@ -245,3 +245,4 @@ def cancel(session: Session, job: Job, noun: str) -> None:
     if job.status in TERMINAL_STATUSES:
         raise Conflict(f"The {noun} is already {job.status.value}; only a pending or running {noun} can be cancelled.")
     request_cancel(session, job)
+    session.flush()

@@ -29,6 +29,7 @@ from storage.models import Document, DocumentStatus
 from storage.search import search as search_chunks
 from storage.tenancy import Tenant
 from vault import summarize as summaries
+from vault.views import document_view
 from workflows.definition import SCHEMA_PATH, Definition
 
 # A user's pattern runs against a whole document: bounded, so a catastrophic one fails the step, not the worker.
@@ -61,18 +62,6 @@ def check_arguments(action: str, arguments: dict[str, Any]) -> list[str]:
     """Why the evaluated arguments do not fit the action, one line per problem (`with/<name>: …`)."""
     errors = sorted(_argument_validator(action).iter_errors(arguments), key=lambda e: list(map(str, e.path)))
     return [f"with/{'/'.join(map(str, error.path))}: {error.message}".replace("with/: ", "with: ") for error in errors]
-
-
-def _document_view(document: Document) -> dict[str, Any]:
-    return {
-        "id": str(document.id),
-        "title": document.title,
-        "filename": document.filename,
-        "content_type": document.content_type,
-        "status": document.status.value,
-        "metadata": document.user_metadata,
-        "created_at": document.created_at.isoformat(),
-    }
 
 
 def _instant(text: str, end_of_day: bool) -> datetime:
@@ -135,7 +124,7 @@ def select_documents(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
             found = documents.select_documents(session, scope.tenant, selection, arguments.get("limit", 200))
         except NotFound as exc:
             raise Failure("project_not_found", f"{exc}.") from None
-        views = [_document_view(document) for document in found]
+        views = [document_view(document) for document in found]
     return {"documents": views, "count": len(views)}
 
 
