@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     # The client address is the TCP peer, unless this is on: then the last `X-Forwarded-For` entry, the one
     # the reverse proxy in front added. Turn it on only when every request comes through that proxy.
     trust_forwarded_for: bool = False
-    # SPEC §2 body caps; uploads per operation, e.g. '{"templates.start_fill": 26214400}'.
+    # Request bodies over these are refused with 413 before they are read whole: JSON bodies, uploads, and
+    # uploads per operation, e.g. '{"templates.start_fill": 26214400}'. openapi/openapi.yaml states the
+    # defaults (tests/test_limits_documented.py keeps them equal).
     max_json_body_bytes: int = 128 * 1024
     max_upload_bytes: int = 50 * 1024 * 1024
     upload_limits: dict[str, int] = {"templates.start_fill": 25 * 1024 * 1024}

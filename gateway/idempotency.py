@@ -1,7 +1,7 @@
 """Idempotent writes: replay the first answer to a repeated `Idempotency-Key` of the same caller.
 
 The key is claimed in the database before the handler runs; the response is
-captured as it is sent and kept for 24 hours if it is a 2xx or 4xx. A 5xx or a
+captured as it is sent and kept (`storage.idempotency.RETENTION`) if it is a 2xx or 4xx. A 5xx or a
 crash releases the key so the client can retry. The kept body is sealed with
 the instance key (it may hold a new API key's secret), bound to its row.
 """

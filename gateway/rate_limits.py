@@ -1,4 +1,4 @@
-"""Token-bucket rate limits (SPEC §2): per API key inside per organization and mode, and per client address.
+"""Token-bucket rate limits: per API key inside per organization and mode, and per client address.
 
 A call draws its operation's `x-cost` from two buckets at once, both sized by
 the organization's tier: its key's and its organization's (in that mode), so
@@ -225,8 +225,10 @@ def client_address(scope: Scope, *, trust_forwarded_for: bool) -> str:
     peer = scope.get("client")
     address = peer[0] if peer else "unknown"
     if trust_forwarded_for:
-        # The last entry is the one our proxy appended; those before it are whatever the client sent.
-        forwarded = Headers(scope=scope).get("x-forwarded-for", "").rsplit(",", 1)[-1].strip()
+        # The last entry is the one our proxy appended; those before it, on any line, are whatever the client
+        # sent (a proxy may add its own header line rather than extend the client's).
+        lines = Headers(scope=scope).getlist("x-forwarded-for")
+        forwarded = _without_port(",".join(lines).rsplit(",", 1)[-1].strip())
         address = forwarded if _ip(forwarded) is not None else address
     parsed = _ip(address)
     if isinstance(parsed, ipaddress.IPv6Address):
@@ -234,6 +236,14 @@ def client_address(scope: Scope, *, trust_forwarded_for: bool) -> str:
             return str(parsed.ipv4_mapped)
         return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
     return address if parsed is None else str(parsed)
+
+
+def _without_port(entry: str) -> str:
+    """`203.0.113.7:4711` and `[2001:db8::1]:4711`, as some load balancers write them, without the port."""
+    if entry.startswith("["):
+        return entry[1:].split("]", 1)[0]
+    host, colon, port = entry.rpartition(":")
+    return host if colon and port.isdigit() and "." in host else entry
 
 
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -15,6 +15,7 @@ from gateway.problems import Problem
 from storage.blobs import BlobStore
 from storage.models import Document
 
+# How long a signed download link works; the spec says it in words (tests/test_limits_documented.py).
 DOWNLOAD_TTL_SECONDS = 3600
 
 
@@ -45,8 +46,8 @@ def sign_download(secret: bytes, document_id: uuid.UUID, expires: int) -> str:
 def download_link(
     store: BlobStore, secret: bytes, document: Document, base_url: str, now: datetime
 ) -> tuple[str, datetime]:
-    """A URL for the document's bytes valid one hour, and when it expires: the store's own presigned URL if it
-    makes one (S3), else a gateway URL to `vault.get_document_content` signed with `secret`."""
+    """A URL for the document's bytes valid `DOWNLOAD_TTL_SECONDS`, and when it expires: the store's own
+    presigned URL if it makes one (S3), else a gateway URL to `vault.get_document_content` signed with `secret`."""
     expires_at = now.replace(microsecond=0) + timedelta(seconds=DOWNLOAD_TTL_SECONDS)
     url = store.presigned_url(document.blob_key, document.filename, document.content_type, DOWNLOAD_TTL_SECONDS)
     if url is None:

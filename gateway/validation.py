@@ -61,8 +61,10 @@ def parse_date_time(value: str) -> datetime:
     return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
 
 
-# SPEC §2: user metadata is capped by size and nesting, which JSON Schema cannot
-# express; a schema opts in with `format: metadata`.
+# A document's own metadata is capped by serialized size and nesting depth, which
+# JSON Schema cannot express (the spec says both in `DocumentUpload.metadata`'s
+# description; tests/test_limits_documented.py keeps the two equal); a schema opts
+# in with `format: metadata`.
 METADATA_MAX_BYTES = 32 * 1024
 METADATA_MAX_DEPTH = 8
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from core.failures import NotFound
 from storage.models import Organization, Role, Tier, User, utcnow
 
-# A per-user switch an organization can turn off (SPEC §3 templates).
+# A per-user permission an organization can turn off (its admins always hold it): without it a user cannot
+# fill templates, by `templates.start_fill` (403 `permission_denied`) or a workflow's `fill_template` step.
 TEMPLATE_FILL = "template_fill"
 
 

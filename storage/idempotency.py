@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from storage.models import IdempotencyRecord
 from storage.tenancy import Tenant
 
+# How long a first answer is kept for replay; the spec says it in words (tests/test_limits_documented.py).
 RETENTION = timedelta(hours=24)
 # A request that crashed mid-flight frees its key after this long.
 LOCK = timedelta(seconds=60)
@@ -88,7 +89,7 @@ def _existing(session: Session, owner: Owner, key: str, fingerprint: str, now: d
     )
     if found is None:  # swept or released between our insert and this read
         return claim(session, owner, key, fingerprint, now)
-    if found.expires_at <= now:  # past its 24 hours but not swept yet: the key is free again
+    if found.expires_at <= now:  # past its retention but not swept yet: the key is free again
         session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == found.id))
         return claim(session, owner, key, fingerprint, now)
     if found.fingerprint != fingerprint:
@@ -124,6 +125,6 @@ def release(session: Session, record_id: uuid.UUID) -> None:
 
 
 def sweep_expired(session: Session, now: datetime) -> None:
-    """Delete a batch of records past their 24 hours."""
+    """Delete a batch of records past their retention."""
     expired = select(IdempotencyRecord.id).where(IdempotencyRecord.expires_at < now).limit(_SWEEP_BATCH)
     session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(expired.scalar_subquery())))
