@@ -60,8 +60,12 @@ class Principal:
 
     @property
     def caller(self) -> str:
-        """Who, inside the tenant, is acting: the user (plus the OAuth client, once tokens exist)."""
-        return f"user:{self.user_id}"
+        """Who, inside the tenant, is acting: the user and the key (plus the OAuth client, once tokens exist).
+
+        The key is part of it: a narrow key of a user must not replay what the user's broader key was answered
+        (a minted key's secret, say) — a replay skips the handler's own checks.
+        """
+        return f"user:{self.user_id}/key:{self.key_id}"
 
 
 class UnknownKey(Problem):

@@ -138,8 +138,8 @@ class IdempotencyRecord(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     mode: Mapped[Mode] = mapped_column(Enum(Mode, native_enum=False, length=10))
-    # The calling user (and OAuth client, once there are any): one user's key never answers another's request.
-    caller: Mapped[str] = mapped_column(String(80))
+    # The calling user and key (and OAuth client, once there are any): one caller's key never answers another's request.
+    caller: Mapped[str] = mapped_column(String(200))
     key: Mapped[str] = mapped_column(String(255))
     fingerprint: Mapped[str] = mapped_column(String(64))
     locked_until: Mapped[datetime | None] = mapped_column()

@@ -207,15 +207,38 @@ def test_an_admin_manages_every_key_of_the_organization(client: TestClient, tena
     assert client.get(WHOAMI, headers=member.headers).status_code == 401
 
 
-def test_rotation_grants_only_scopes_the_caller_holds(client: TestClient, tenants: Tenants) -> None:
-    admin = tenants.caller(scopes=["keys:admin"])
-    member = tenants.caller(organization_id=admin.organization_id, role=Role.member, scopes=["vault:write"])
+def test_rotation_grants_only_scopes_the_caller_holds(client: TestClient, caller: Caller) -> None:
+    narrow = create(client, caller, scopes=["keys:admin"])
 
-    response = client.post(f"{KEYS}/{member.key_id}/rotate", headers=admin.headers)
+    response = client.post(f"{KEYS}/{caller.key_id}/rotate", headers=bearer(narrow["key"]))
 
     assert response.status_code == 403
     assert "vault:write" in response.json()["detail"]
-    assert client.get("/api/v2/vault/documents", headers=member.headers).status_code != 401
+    assert client.get(WHOAMI, headers=caller.headers).json()["key"]["expires_at"] is None
+
+
+def test_an_admin_revokes_but_never_rotates_another_users_key(client: TestClient, tenants: Tenants) -> None:
+    admin, member = colleagues(tenants)
+
+    rotated = client.post(f"{KEYS}/{member.key_id}/rotate", headers=admin.headers)
+
+    # A rotation would hand the admin a working key acting as the member.
+    assert rotated.status_code == 403
+    assert "only they can rotate it" in rotated.json()["detail"]
+    assert client.get(WHOAMI, headers=member.headers).json()["key"]["expires_at"] is None
+
+
+def test_a_narrow_key_cannot_replay_what_a_broader_key_of_its_user_minted(client: TestClient, caller: Caller) -> None:
+    narrow = bearer(create(client, caller, scopes=["keys:admin"])["key"])
+    body = {"name": "deploy", "scopes": ["vault:write"]}
+    minted = client.post(KEYS, headers={**caller.headers, "Idempotency-Key": "mint-1"}, json=body)
+
+    replayed = client.post(KEYS, headers={**narrow, "Idempotency-Key": "mint-1"}, json=body)
+
+    assert minted.status_code == 201
+    assert replayed.status_code == 403
+    assert "idempotent-replayed" not in replayed.headers
+    assert minted.json()["key"] not in replayed.text
 
 
 def test_an_expiring_key_never_mints_a_key_that_outlives_it(client: TestClient, caller: Caller) -> None:

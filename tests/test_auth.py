@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from core.failures import NotFound
 from core.settings import Settings
 from gateway.app import create_app
+from gateway.rate_limits import client_address
 from storage import api_keys
 from storage.database import engine_for, session_scope
 from storage.models import ApiKey, Mode, utcnow
@@ -198,3 +199,21 @@ def test_forwarded_for_names_the_address_only_when_trusted(database_url: str, tr
 
     assert [response.status_code for response in first] == [401, 401, 401, 429]
     assert other.status_code == (401 if trusted else 429)
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "address"),
+    [
+        # A proxy that adds its own line: the client's spoofed line comes first and must not count.
+        ([("x-forwarded-for", "6.6.6.6"), ("x-forwarded-for", "203.0.113.9")], "203.0.113.9"),
+        ([("x-forwarded-for", "6.6.6.6, 203.0.113.9:51234")], "203.0.113.9"),
+        ([("x-forwarded-for", "[2001:db8::1]:443")], "2001:db8::/64"),
+    ],
+)
+def test_a_trusted_proxy_names_the_client_whatever_the_client_sent(
+    forwarded: list[tuple[str, str]], address: str
+) -> None:
+    scope = {"type": "http", "client": ("10.0.0.2", 50000), "headers": [(k.encode(), v.encode()) for k, v in forwarded]}
+
+    assert client_address(scope, trust_forwarded_for=True) == address
+    assert client_address(scope, trust_forwarded_for=False) == "10.0.0.2"

@@ -209,7 +209,7 @@ def insert_record(
         id=uuid.uuid4(),
         organization_id=caller.organization_id,
         mode=Mode.test,
-        caller=f"user:{caller.user_id}",
+        caller=f"user:{caller.user_id}/key:{caller.key_id}",
         key=key,
         fingerprint=fingerprint("POST", KEYS, json.dumps(BODY).encode()),
         locked_until=now + locked_for,

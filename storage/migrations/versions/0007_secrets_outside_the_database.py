@@ -48,7 +48,7 @@ def _idempotency_keys(*caller: sa.Column, unique: tuple[str, ...]) -> None:
 def upgrade() -> None:
     op.drop_table('idempotency_keys')
     _idempotency_keys(
-        sa.Column('caller', sa.String(length=80), nullable=False),
+        sa.Column('caller', sa.String(length=200), nullable=False),
         unique=('organization_id', 'mode', 'caller', 'key'),
     )
     op.drop_table('instance_secrets')
