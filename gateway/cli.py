@@ -19,6 +19,7 @@ from core.secrets import InstanceKeyError, ensure_instance_key_file, generate_in
 from core.settings import Settings, get_settings
 from gateway.contract import load_contract
 from gateway.job_kinds import JOB_KINDS
+from jobs.confinement import hide_process_memory
 from jobs.worker import WorkerPool
 from storage import api_keys
 from storage.accounts import create_organization, create_user, find_user_by_email, get_organization
@@ -229,6 +230,7 @@ def worker(threads: int) -> None:
 def serve(host: str | None, port: int | None, demo: bool, workers: int) -> None:
     """Migrate the database and serve the API."""
     settings = get_settings()
+    hide_process_memory()
     _require_instance_key(settings, create=demo)
     upgrade_to_head(settings.database_url)
     host = host or settings.host

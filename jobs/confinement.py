@@ -196,3 +196,17 @@ def _assemble(program: list[Step]) -> list[tuple[int, int, int, int]]:
         (codes[operation], skip(when_true, index), skip(when_false, index), k)
         for index, (operation, k, when_true, when_false) in enumerate(instructions)
     ]
+
+
+_PR_SET_DUMPABLE = 4
+
+
+def hide_process_memory() -> bool:
+    """Make this process non-dumpable, so a process of the same user (a sandboxed child that escaped its
+    sandbox, where no user namespace isolates it) cannot read its `/proc/<pid>/environ` or memory, where the
+    instance key and database credentials live. Also refuses debuggers' attach (ptrace) by same-user processes.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    return bool(libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) == 0)

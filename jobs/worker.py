@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.failures import CANCELLED_CODE, CANCELLED_MESSAGE, Cancelled, Failure, NotFound
 from core.settings import Settings
+from jobs.confinement import hide_process_memory
 from jobs.runtime import JobContext, JobKind, lease
 from jobs.sandbox import start_fork_server
 from jobs.signals import ExternalSignals, wakeup_for
@@ -94,7 +95,9 @@ class WorkerPool:
     def start(self) -> None:
         if not self._threads:
             return
-        # Before any worker thread exists, so the sandbox's children never see this process's secrets.
+        # Before any worker thread exists, so the sandbox's children never see this process's secrets
+        # (neither in their own environment, nor through this process's /proc entries).
+        hide_process_memory()
         start_fork_server()
         self._signals.start()
         for thread in self._threads:

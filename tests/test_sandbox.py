@@ -325,3 +325,23 @@ def test_a_child_reports_only_what_its_parent_knows_to_log(
         for _ in range(2):
             assert run_limited(_report_unconfined, names, timeout=30, memory_bytes=MEMORY, serve=print) == "reported"
     assert [record.getMessage() for record in caplog.records] == [UNCONFINED["network"]]
+
+
+def test_a_process_that_runs_jobs_hides_its_memory_and_environment() -> None:
+    # Non-dumpable: a process of the same user (a child out of its sandbox where no user namespace isolates
+    # it) can neither read this process's /proc/<pid>/environ, where the instance key is, nor attach to it.
+    script = (
+        "import ctypes\n"
+        "from core.settings import Settings\n"
+        "from jobs.worker import WorkerPool\n"
+        "libc = ctypes.CDLL(None)\n"
+        "before = libc.prctl(3, 0, 0, 0, 0)\n"
+        "pool = WorkerPool(Settings(), 1, {})\n"
+        "pool.start()\n"
+        "print(before, libc.prctl(3, 0, 0, 0, 0))\n"
+        "pool.stop()\n"
+    )
+    env = {**os.environ, "VAULTGATE_DATABASE_URL": "sqlite://", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+    assert done.stdout.split() == ["1", "0"], done.stderr
