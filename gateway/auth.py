@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.secrets import InstanceKey
 from core.settings import Settings
+from gateway.contract import load_contract
 from gateway.problems import Problem
 from gateway.rate_limits import Draw, Policy
 from storage import api_keys
@@ -123,6 +124,12 @@ def authenticate(database_url: str, token: str) -> Principal:
         tier=key.tier,
         mode=key.mode,
     )
+
+
+def may_read_vault_content(principal: Principal) -> bool:
+    """Whether the caller may see vault text wherever it surfaces (run outputs, filled documents): the scope
+    that reading a document's text takes, as the contract states it."""
+    return load_contract().operation("vault.get_document_text").scope in principal.scopes
 
 
 def require_scope(principal: Principal, scope: str | None) -> None:

@@ -9,7 +9,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from fills.intake import TemplateUpload, accept_template, parse_document_ids
-from gateway.auth import current_instance_key, current_principal, current_settings, database_session, require_permission
+from gateway.auth import (
+    current_instance_key,
+    current_principal,
+    current_settings,
+    database_session,
+    may_read_vault_content,
+    require_permission,
+)
 from gateway.contract import load_contract
 from gateway.cursors import pager_for
 from gateway.problems import Problem
@@ -50,7 +57,9 @@ def _signing_view(session: Session) -> Callable[[TemplateFill], dict[str, Any]]:
         document = (
             template_fills.find_filled_document(session, fill) if fill.job.status is JobStatus.completed else None
         )
-        url = download_link(store, secret, document, base_url, now)[0] if document is not None else None
+        # The filled document is vault content: its link only for a key that may read the vault.
+        readable = may_read_vault_content(current_principal())
+        url = download_link(store, secret, document, base_url, now)[0] if document and readable else None
         return _fill_view(fill, document, url)
 
     return view

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from core.failures import FieldError
-from gateway.auth import REALM, Principal, current_principal, current_settings, database_session
+from gateway.auth import REALM, Principal, current_principal, current_settings, database_session, may_read_vault_content
 from gateway.contract import load_contract
 from gateway.cursors import pager_for
 from gateway.problems import Problem
@@ -77,7 +77,10 @@ def _run_view(run: WorkflowRun) -> dict[str, Any]:
         "progress": job.progress,
         "stage": job.stage,
         "inputs": run.inputs,
-        "outputs": run.outputs if job.status is JobStatus.completed else None,
+        # Outputs are vault content (summaries, extracted fields, hits): only for a key that may read the vault.
+        "outputs": run.outputs
+        if job.status is JobStatus.completed and may_read_vault_content(current_principal())
+        else None,
         # A retry's note on the failed attempt is for operators; callers see errors once the run ends.
         "error_code": job.error_code if failed else None,
         "error_message": job.error_message if failed else None,

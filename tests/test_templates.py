@@ -417,6 +417,20 @@ def test_search_and_ask_see_only_the_fills_scope(client: TestClient, caller: Cal
     assert texts(filled_document(client, narrowed)) == ["The roof membrane is TPO with a VOC content of 310 g/L."]
 
 
+def test_a_filled_documents_link_is_only_for_a_key_reading_the_vault(
+    client: TestClient, caller: Caller, tenants: Tenants
+) -> None:
+    finished = fill(client, caller, template(["Hello"]))
+    reader = tenants.caller(scopes=["templates:read"], organization_id=caller.organization_id)
+
+    seen = client.get(f"{FILLS}/{finished['job_id']}", headers=reader.headers).json()
+
+    assert seen["status"] == "completed"
+    assert seen["filled_document_id"] == finished["filled_document_id"]
+    assert seen["filled_download_url"] is None
+    assert finished["filled_download_url"] is not None
+
+
 def test_a_completed_fill_signs_a_fresh_link_on_every_call(client: TestClient, caller: Caller) -> None:
     finished = fill(client, caller, template(["Hello"]))
     first = parse_qs(urlsplit(finished["filled_download_url"]).query)

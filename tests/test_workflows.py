@@ -287,6 +287,23 @@ def test_a_key_holding_the_scopes_of_a_workflows_steps_runs_it(
     assert finished(client, caller, started.json()["run_id"])["status"] == "completed"
 
 
+def test_run_outputs_are_vault_content_only_a_key_reading_the_vault_sees(
+    client: TestClient, tenants: Tenants, caller: Caller, settings: Settings
+) -> None:
+    workflow_id = import_source(settings.database_url, caller, EXAMPLE.read_text())
+    project_id = demo_project(client, caller)
+    run_id = start(client, caller, workflow_id, {"inputs": this_week(), "project_id": project_id}).json()["run_id"]
+    assert finished(client, caller, run_id)["outputs"]["summary"]
+    reader = tenants.caller(scopes=["workflows:read"], organization_id=caller.organization_id)
+
+    withheld = status(client, reader, run_id)
+    listed = client.get("/api/v2/workflows/runs", headers=reader.headers).json()["data"]
+
+    assert withheld["status"] == "completed"
+    assert withheld["outputs"] is None
+    assert [run["outputs"] for run in listed] == [None]
+
+
 @pytest.fixture
 def cli_database(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The operator CLI, in this process, pointed at the test's database (its settings are read once per process)."""
