@@ -8,7 +8,7 @@ from typing import IO
 
 from sqlalchemy.orm import Session
 
-from core.failures import FieldError
+from core.failures import FieldError, Invalid
 from storage import template_fills
 from storage.blobs import BlobStore
 from storage.models import TemplateFill
@@ -28,16 +28,16 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-def parse_document_ids(raw: str | None) -> tuple[list[uuid.UUID], list[FieldError]]:
-    """The comma-separated ids a fill is limited to, in order without repeats; or every way `raw` is refused."""
+def parse_document_ids(raw: str | None) -> list[uuid.UUID]:
+    """The comma-separated ids a fill is limited to, in order without repeats; Invalid naming every fault."""
     entries = [entry.strip() for entry in (raw or "").split(",") if entry.strip()]
     pointer = "/document_ids"
     errors = [FieldError(f"{entry[:60]!r} is not a UUID", pointer=pointer) for entry in entries if not _is_uuid(entry)]
     if len(entries) > MAX_DOCUMENT_IDS:
         errors.append(FieldError(f"at most {MAX_DOCUMENT_IDS} documents, not {len(entries)}", pointer=pointer))
     if errors:
-        return [], errors
-    return list(dict.fromkeys(uuid.UUID(entry) for entry in entries)), []
+        raise Invalid(f"document_ids: {errors[0].detail}.", tuple(errors))
+    return list(dict.fromkeys(uuid.UUID(entry) for entry in entries))
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from core.secrets import InstanceKeyError, ensure_instance_key_file, generate_in
 from core.settings import Settings, get_settings
 from gateway.contract import load_contract
 from gateway.job_kinds import JOB_KINDS
+from gateway.runs_cli import runs_group
 from jobs.confinement import hide_process_memory
 from jobs.worker import WorkerPool
 from storage import api_keys
@@ -31,7 +32,7 @@ from storage.models import Mode, Role, Tier, utcnow
 from storage.projects import create_project, find_project_by_name
 from storage.tenancy import Tenant
 from vault.uploads import accept_upload
-from workflows.cli import import_file, runs_group, workflows_group
+from workflows.cli import import_file, workflows_group
 from workflows.ids import workflow_public_id
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

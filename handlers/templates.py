@@ -19,7 +19,6 @@ from gateway.auth import (
 )
 from gateway.contract import load_contract
 from gateway.cursors import pager_for
-from gateway.problems import Problem
 from gateway.signed_urls import download_link, public_base_url
 from storage import template_fills
 from storage.accounts import TEMPLATE_FILL
@@ -65,13 +64,6 @@ def _signing_view(session: Session) -> Callable[[TemplateFill], dict[str, Any]]:
     return view
 
 
-def _document_ids(raw: str | None) -> list[uuid.UUID]:
-    document_ids, errors = parse_document_ids(raw)
-    if errors:
-        raise Problem("validation_error", f"document_ids: {errors[0].detail}.", 422, errors=errors)
-    return document_ids
-
-
 def start_fill(*, body: dict[str, Any], file: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Store a DOCX template and queue its fill; 202 with the pending job."""
     principal = current_principal()
@@ -83,7 +75,7 @@ def start_fill(*, body: dict[str, Any], file: Any) -> tuple[dict[str, Any], int,
             source=file.file,
             filename=file.filename,
             project_id=uuid.UUID(body["project_id"]) if body.get("project_id") else None,
-            document_ids=_document_ids(body.get("document_ids")),
+            document_ids=parse_document_ids(body.get("document_ids")),
         )
         with database_session() as session:
             fill = accept_template(

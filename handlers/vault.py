@@ -9,11 +9,10 @@ from typing import Any
 
 from starlette.responses import StreamingResponse
 
-from core.failures import FieldError, NotFound
+from core.failures import Invalid, NotFound
 from gateway.auth import current_instance_key, current_principal, current_settings, database_session
 from gateway.contract import load_contract
 from gateway.cursors import pager_for
-from gateway.problems import Problem
 from gateway.signed_urls import download_link, public_base_url, verify_download
 from gateway.validation import metadata_violation, parse_date_time
 from storage import documents, projects
@@ -59,7 +58,7 @@ def _metadata(raw: str | None) -> dict[str, Any]:
     problem = "must be a JSON object" if not isinstance(metadata, dict) else metadata_violation(metadata)
     if problem:
         detail = f"metadata {problem}"
-        raise Problem("validation_error", detail, status=422, errors=[FieldError(detail, pointer="/metadata")])
+        raise Invalid.at("/metadata", detail)
     accepted: dict[str, Any] = metadata
     return accepted
 

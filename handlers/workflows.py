@@ -6,7 +6,6 @@ import builtins
 import uuid
 from typing import Any
 
-from core.failures import FieldError
 from gateway.auth import REALM, Principal, current_principal, current_settings, database_session, may_read_vault_content
 from gateway.contract import load_contract
 from gateway.cursors import pager_for
@@ -104,13 +103,6 @@ def get(*, workflow_id: str) -> dict[str, Any]:
         return _detail_view(*current_definition(session, current_principal().tenant, parse_workflow_id(workflow_id)))
 
 
-def _invalid_run(errors: builtins.list[FieldError]) -> Problem:
-    fields = ", ".join(error.pointer or "" for error in errors)
-    return Problem(
-        "validation_error", f"The run request has {len(errors)} invalid field(s): {fields}.", 422, errors=errors
-    )
-
-
 def run(*, workflow_id: str, body: dict[str, Any] | None = None) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Start a run of the workflow's current version; 202 with the pending run."""
     principal = current_principal()
@@ -119,9 +111,7 @@ def run(*, workflow_id: str, body: dict[str, Any] | None = None) -> tuple[dict[s
     with database_session() as session:
         workflow, definition = current_definition(session, principal.tenant, parse_workflow_id(workflow_id))
         _require_run_scopes(principal, definition)
-        values, errors = check_run_request(session, principal.tenant, definition, body.get("inputs") or {}, project_id)
-        if errors:
-            raise _invalid_run(errors)
+        values = check_run_request(session, principal.tenant, definition, body.get("inputs") or {}, project_id)
         started = workflows.start_run(
             session,
             principal.tenant,

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.failures import FieldError
+from core.failures import FieldError, Invalid
 from storage import documents, workflows
 from storage.models import Workflow
 from storage.tenancy import Tenant
@@ -24,8 +24,8 @@ def current_definition(session: Session, tenant: Tenant, workflow_id: uuid.UUID)
 
 def check_run_request(
     session: Session, tenant: Tenant, definition: Definition, inputs: dict[str, Any], project_id: uuid.UUID | None
-) -> tuple[dict[str, Any], list[FieldError]]:
-    """The run's input values (defaults filled in), or every way the request breaks the definition.
+) -> dict[str, Any]:
+    """The run's input values (defaults filled in); Invalid naming every way the request breaks the definition.
 
     A request that fits must name a project if the workflow requires one, and
     only documents the tenant can see (NotFound for the first it cannot).
@@ -34,7 +34,8 @@ def check_run_request(
     if definition.requires_project and project_id is None:
         errors.append(FieldError("is required: this workflow works in a project", pointer="/project_id"))
     if errors:
-        return values, errors
+        fields = ", ".join(error.pointer or "" for error in errors)
+        raise Invalid(f"The run request has {len(errors)} invalid field(s): {fields}.", tuple(errors))
     named = [
         uuid.UUID(value)
         for spec in definition.inputs
@@ -43,4 +44,4 @@ def check_run_request(
     ]
     if named:
         documents.require_visible(session, tenant, named)
-    return values, []
+    return values
