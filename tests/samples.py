@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import io
+import re
 import struct
 import zipfile
 import zlib
@@ -209,6 +211,12 @@ def part_of(data: bytes, name: str) -> bytes:
         return source.read(name)
 
 
+def part_names(data: bytes) -> list[str]:
+    """The names of the parts of a DOCX."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        return source.namelist()
+
+
 def with_content_type(types: bytes, entry: str) -> bytes:
     """`[Content_Types].xml` with one more `Default` or `Override` entry (none if `entry` is empty)."""
     return types.replace(b"</Types>", entry.encode() + b"</Types>")
@@ -229,6 +237,46 @@ def docx_with_hidden_dtd(prolog: bytes, part: str = "word/document.xml") -> byte
     doctype = b'<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
     hostile = part_of(original, part).replace(b"?>", b"?>" + prolog + doctype, 1).replace(b"hello", b"&xxe;", 1)
     return rewrite_docx(original, {part: hostile})
+
+
+# The byte-order marks libxml2 reads a document's encoding from, by Python codec name.
+BYTE_ORDER_MARKS = {
+    "utf-8": codecs.BOM_UTF8,
+    "utf-16-le": codecs.BOM_UTF16_LE,
+    "utf-16-be": codecs.BOM_UTF16_BE,
+    "utf-32-le": codecs.BOM_UTF32_LE,
+    "utf-32-be": codecs.BOM_UTF32_BE,
+}
+HIDDEN_DOCTYPE = '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd"><!ENTITY e "x">]>'
+
+
+def behind_byte_order_mark(xml: bytes, encoding: str, doctype: str = "") -> bytes:
+    """`xml` in `encoding` after its byte-order mark and a space (UTF-16/32 whitespace), `doctype` for its declaration."""
+    return BYTE_ORDER_MARKS[encoding] + f" {doctype}{xml.decode().split('?>', 1)[1]}".encode(encoding)
+
+
+def docx_with_retyped_part(
+    part: str, content: bytes, content_type: str = "application/octet-stream", original: bytes | None = None
+) -> bytes:
+    """A DOCX (by default with a header) whose `part` holds `content`, its Override typing it `content_type`."""
+    original = original or docx(["body text"], header="Header text")
+    types = part_of(original, "[Content_Types].xml")
+    override = rb'(<Override PartName="/' + re.escape(part.encode()) + rb'" ContentType=")[^"]*'
+    retyped, found = re.subn(override, rb"\g<1>" + content_type.encode(), types)
+    if not found:
+        retyped = with_content_type(types, f'<Override PartName="/{part}" ContentType="{content_type}"/>')
+    return rewrite_docx(original, {part: content, "[Content_Types].xml": retyped})
+
+
+def docx_with_dtd_behind_byte_order_mark(part: str, encoding: str) -> bytes:
+    """A DOCX whose header or core properties `part`, typed as binary, hides a DTD behind a byte-order mark.
+
+    The review's reproduction: the checklist took the part for binary (UTF-16/32 whitespace after the
+    mark did not look like markup), while lxml decodes by the mark and reads the DTD and its entities.
+    """
+    original = docx(["body text"], title="Hidden", header="Hidden")
+    xml = part_of(original, part).replace(b">Hidden<", b">&e;&xxe;<")
+    return docx_with_retyped_part(part, behind_byte_order_mark(xml, encoding, HIDDEN_DOCTYPE), original=original)
 
 
 def decoy_body_docx(real_body_type: str = "default") -> bytes:

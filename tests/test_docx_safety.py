@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 from docx import Document as WordDocument
+from lxml import etree
 
 from core.failures import Failure, Unsafe
 from tests import samples
-from vault.docx_safety import TEMPLATE_LIMITS, VAULT_LIMITS, ZipLimits, check_docx
+from vault.docx_safety import BINARY_MAGIC, TEMPLATE_LIMITS, VAULT_LIMITS, ZipLimits, check_docx, safe_xml_parser
 from vault.extract import extract
 from vault.sniff import DOCX
 
@@ -116,6 +117,76 @@ def test_a_dtd_after_a_comment_or_instruction_is_refused(prolog: bytes, part: st
 def test_every_xml_part_is_checked_whatever_its_name_or_type(name: str, data: bytes, content_type: str) -> None:
     with pytest.raises(Unsafe, match="declares a DTD"):
         check_docx(io.BytesIO(_with_part(name, data, content_type)))
+
+
+@pytest.mark.parametrize("part", ["word/header1.xml", "docProps/core.xml"], ids=["header", "core_properties"])
+@pytest.mark.parametrize("encoding", list(samples.BYTE_ORDER_MARKS))
+def test_a_dtd_behind_a_byte_order_mark_in_a_part_typed_as_binary_is_refused(encoding: str, part: str) -> None:
+    # Review 13: `\x00 ` (UTF-16 whitespace) after the mark hid the markup, so the part typed as binary went
+    # unchecked; the extractor and docxtpl read headers and core properties whatever their type.
+    data = samples.docx_with_dtd_behind_byte_order_mark(part, encoding)
+    assert (
+        etree.fromstring(samples.part_of(data, part), safe_xml_parser()).getroottree().docinfo.internalDTD is not None
+    )
+    for limits, external_targets in ((VAULT_LIMITS, False), (TEMPLATE_LIMITS, True)):
+        with pytest.raises(Unsafe, match=re.escape(f"'{part}' declares a DTD")):
+            check_docx(io.BytesIO(data), limits, external_targets=external_targets)
+
+
+@pytest.mark.parametrize("encoding", list(samples.BYTE_ORDER_MARKS))
+def test_a_dtd_behind_a_byte_order_mark_is_refused_in_any_part(encoding: str) -> None:
+    # A part nobody relates to or types as XML is still parsed as lxml would decode it, UTF-32 marks included.
+    data = samples.behind_byte_order_mark(
+        HOSTILE_XML, encoding, '<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    )
+    with pytest.raises(Unsafe, match="declares a DTD"):
+        check_docx(io.BytesIO(_with_part("word/notes", data)))
+
+
+def test_a_header_typed_as_binary_is_held_to_the_template_size_cap() -> None:
+    header = samples.part_of(samples.docx(["x"], header="Header text"), "word/header1.xml")
+    # Incompressible text, so the zip-bomb ratio does not refuse it first; 5.2 MB once UTF-16.
+    large = header.replace(b"Header text", os.urandom(1_300_000).hex().encode())
+    data = samples.docx_with_retyped_part("word/header1.xml", samples.behind_byte_order_mark(large, "utf-16-be"))
+    assert len(samples.part_of(data, "word/header1.xml")) > TEMPLATE_LIMITS.max_xml_part_bytes
+    check_docx(io.BytesIO(data), VAULT_LIMITS)
+    with pytest.raises(Unsafe, match=re.escape("'word/header1.xml' unpacks to")):
+        check_docx(io.BytesIO(data), TEMPLATE_LIMITS, external_targets=True)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\x00 \x00<\x00w\x00:\x00h\x00d\x00r\x00/\x00>", b"not XML at all", b"\x89PNG\r\n\x1a\n", b""],
+    ids=["utf16_without_mark", "text", "png", "empty"],
+)
+def test_a_part_the_body_relates_to_as_xml_must_be_xml(content: bytes) -> None:
+    # Whatever its type: the extractor and docxtpl parse a header as XML, so what the checklist cannot parse is refused.
+    data = samples.docx_with_retyped_part("word/header1.xml", content)
+    with pytest.raises(Unsafe, match=re.escape("'word/header1.xml' is not well-formed")):
+        check_docx(io.BytesIO(data))
+
+
+def test_parts_typed_as_binary_pass_when_they_are_what_their_relationship_says(tmp_path: Path) -> None:
+    header = samples.part_of(samples.docx(["x"], header="Header text"), "word/header1.xml")
+    for encoding in samples.BYTE_ORDER_MARKS:
+        data = samples.docx_with_retyped_part("word/header1.xml", samples.behind_byte_order_mark(header, encoding))
+        check_docx(io.BytesIO(data), TEMPLATE_LIMITS, external_targets=True)
+        path = tmp_path / f"{encoding}.docx"
+        path.write_bytes(data)
+        assert [segment.text for segment in extract(str(path), DOCX).segments] == ["body text", "Header text"]
+    picture = samples.docx_with_picture()
+    image = next(name for name in samples.part_names(picture) if name.startswith("word/media/"))
+    untyped = samples.docx_with_retyped_part(image, samples.part_of(picture, image), original=picture)
+    check_docx(io.BytesIO(untyped), TEMPLATE_LIMITS, external_targets=True)
+
+
+def test_no_xml_parser_reads_a_part_with_binary_magic() -> None:
+    # Parts starting so are not parsed: sound only if lxml cannot read a document there either.
+    for magic in BINARY_MAGIC:
+        for bom_less in (HOSTILE_XML, b" " + HOSTILE_XML, HOSTILE_XML.decode().encode("utf-16-be")):
+            with pytest.raises(etree.XMLSyntaxError):
+                etree.fromstring(magic + bom_less, safe_xml_parser())
+        check_docx(io.BytesIO(_with_part("word/media/blob.bin", magic + HOSTILE_XML)))
 
 
 def test_binary_parts_are_not_read_as_xml() -> None:

@@ -4,10 +4,13 @@ It reads the package as Word and python-docx do: the body is the part `_rels/.re
 `officeDocument`, and it must be the one part `[Content_Types].xml` overrides as a Word body (a
 decoy typed as the body while another part is opened is refused). A 185 KiB upload can hold a
 105 MB document.xml that costs python-docx 2 GB, and XML parts can carry DTDs (XXE, billion
-laughs): every part that is XML, by its content type or by its first bytes, is size-capped and
-read by an XML parser up to its root element, where any DTD must already have appeared. Only the
-relationship parts that decide something are parsed, bounded in bytes and relationships, so
-memory and CPU stay bounded whatever the zip claims.
+laughs): every part that is XML is size-capped and read by an XML parser up to its root element,
+where any DTD must already have appeared. A part is XML when its content type says so, when the
+extractor or docxtpl reads it as XML whatever its type (the body, the parts the body relates to
+but media and embedded files, the core properties), or when an XML parser reads it so (every
+part but the pictures and files recognised by their first bytes is tried, decoded as lxml decodes
+it). Only the relationship parts that decide something are parsed, bounded in bytes and
+relationships, so memory and CPU stay bounded whatever the zip claims.
 """
 
 from __future__ import annotations
@@ -45,9 +48,57 @@ _PROLOG_CHUNK_BYTES = 4096
 _MAX_PROLOG_BYTES = 256 * 1024
 _MAX_PROLOGS_BYTES = 8 * 1024 * 1024
 _XML_TYPES = ("application/xml", "text/xml")
-# Byte patterns an XML parser takes for the start of a document (libxml2 detects UTF-16/32 and EBCDIC).
-_MARKUP_STARTS = (b"<", b"<\x00", b"\x00<", b"\x00\x00\x00<", b"<\x00\x00\x00", b"\x4c\x6f\xa7\x94")
-_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# The byte-order marks lxml reads an XML document by, UTF-32 before the UTF-16 mark that starts UTF-32LE's.
+_BOM_ENCODINGS = (
+    (codecs.BOM_UTF8, "UTF-8"),
+    (codecs.BOM_UTF32_LE, "UTF-32LE"),
+    (codecs.BOM_UTF32_BE, "UTF-32BE"),
+    (codecs.BOM_UTF16_LE, "UTF-16LE"),
+    (codecs.BOM_UTF16_BE, "UTF-16BE"),
+)
+# How the binary files Word embeds start (pictures, OLE objects, packages, media). None of these is a
+# byte-order mark, XML whitespace or '<', so no XML parser reads a document starting so: such a part,
+# unless typed or read as XML, is not parsed to find out.
+BINARY_MAGIC = (
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff",  # JPEG
+    b"GIF87a",
+    b"GIF89a",
+    b"BM",  # BMP
+    b"II*\x00",  # TIFF
+    b"MM\x00*",
+    b"II\xbc",  # JPEG XR (HD Photo)
+    b"\x01\x00\x00\x00",  # EMF
+    b"\xd7\xcd\xc6\x9a",  # WMF
+    b"\x01\x00\x09\x00",
+    b"\x02\x00\x09\x00",
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",  # OLE compound file
+    b"PK\x03\x04",  # an embedded package
+    b"%PDF-",
+    b"RIFF",  # WAV, AVI
+    b"glTF",  # 3D model
+)
+# Relationships to media and embedded files: their targets are not read as XML by the extractor or docxtpl.
+_BINARY_RELATIONSHIPS = tuple(
+    f"/{kind}".lower()
+    for kind in (
+        "image",
+        "oleObject",
+        "package",
+        "aFChunk",
+        "audio",
+        "video",
+        "media",
+        "hdphoto",
+        "model3d",
+        "font",
+        "printerSettings",
+        "attachedToolbars",
+    )
+)
+_CORE_PROPERTIES_RELATIONSHIP = "/metadata/core-properties"
+# The extractor reads the core properties by this name, whatever the package relationships say.
+_CORE_PROPERTIES = "docprops/core.xml"
 
 
 @dataclass(frozen=True)
@@ -258,14 +309,16 @@ class _PrologTarget:
         return None
 
 
-def _starts_like_markup(head: bytes) -> bool:
-    for bom in _BOMS:
-        head = head.removeprefix(bom)
-    return head.lstrip(b" \t\r\n").startswith(_MARKUP_STARTS)
+def _bom_encoding(head: bytes) -> tuple[str | None, int]:
+    """The encoding a byte-order mark at the start of `head` sets, and the mark's length (None, 0 without one)."""
+    for bom, encoding in _BOM_ENCODINGS:
+        if head.startswith(bom):
+            return encoding, len(bom)
+    return None, 0
 
 
 class _PrologReader:
-    """Reads XML parts up to their root element with a real parser, within a byte budget for the whole zip.
+    """Reads parts up to their root element with a real parser, within a byte budget for the whole zip.
 
     A DTD can only come before the root element, so the prolog decides; comments and processing
     instructions there are parsed, not pattern-matched, so nothing in them can hide a DOCTYPE.
@@ -275,26 +328,38 @@ class _PrologReader:
         self.archive = archive
         self.bytes_left = _MAX_PROLOGS_BYTES
 
-    def is_xml(self, info: zipfile.ZipInfo, typed_xml: bool) -> bool:
+    def is_xml(self, info: zipfile.ZipInfo, required: bool) -> bool:
         """Whether the part is XML; Unsafe if its prolog declares a DTD or is too long to check.
 
-        A part typed as XML must parse up to its root element; another part is XML only if it starts
-        like markup and parses so (an XML parser would read nothing from the rest, DTD included).
+        A `required` part (typed or read as XML) must parse up to its root element. Any other part is
+        XML if it parses so, and is not parsed when its first bytes are a known binary format's.
+
+        The parser decodes as lxml's `fromstring` does: libxml2 reading a stream in chunks ignores a
+        UTF-32 byte-order mark that `fromstring` honours, so the mark's encoding is passed on explicitly.
         """
-        parser = etree.XMLParser(
-            target=_PrologTarget(), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-        )
         read = 0
         with self.archive.open(info) as member:
+            chunk = member.read(_PROLOG_CHUNK_BYTES)
+            if not required and chunk.startswith(BINARY_MAGIC):
+                return False
+            encoding, bom = _bom_encoding(chunk)
+            parser = etree.XMLParser(
+                target=_PrologTarget(),
+                encoding=encoding,
+                resolve_entities=False,
+                no_network=True,
+                load_dtd=False,
+                huge_tree=False,
+            )
+            chunk = chunk[bom:]
             try:
-                while chunk := member.read(_PROLOG_CHUNK_BYTES):
-                    if read == 0 and not typed_xml and not _starts_like_markup(chunk):
-                        return False
+                while chunk:
                     read += len(chunk)
                     self.bytes_left -= len(chunk)
                     if read > _MAX_PROLOG_BYTES or self.bytes_left < 0:
                         raise Unsafe(f"The DOCX part '{info.filename}' has an XML prolog too long to check.")
                     parser.feed(chunk)
+                    chunk = member.read(_PROLOG_CHUNK_BYTES)
                 parser.close()
             except _PrologEnd as end:
                 if end.dtd:
@@ -303,10 +368,10 @@ class _PrologReader:
                     ) from None
                 return True
             except etree.XMLSyntaxError as exc:
-                if typed_xml:
+                if required:
                     raise Unsafe(f"The DOCX part '{info.filename}' is not well-formed XML.") from exc
                 return False
-        if typed_xml:
+        if required:
             raise Unsafe(f"The DOCX part '{info.filename}' is not well-formed XML (no root element).")
         return False
 
@@ -344,17 +409,34 @@ def _too_big(info: zipfile.ZipInfo, main: str, limits: ZipLimits) -> Unsafe:
     return Unsafe(f"{what} unpacks to {info.file_size} bytes; at most {limits.max_xml_part_bytes} are accepted.")
 
 
+def _read_as_xml(package: DocxPackage, main: str) -> set[str]:
+    """The parts the extractor or docxtpl parse as XML whatever their content type, lower-cased.
+
+    The body; every part the body relates to but media and embedded files (headers and footers are found
+    by relationship, notes and the rest besides); the core properties, by relationship and by name.
+    """
+    names = {main.lower(), _CORE_PROPERTIES}
+    for rel in package.relationships(""):
+        if not rel.external and rel.kind.lower().endswith(_CORE_PROPERTIES_RELATIONSHIP):
+            names.add(rel.target.lower())
+    for rel in package.relationships(main):
+        if not rel.external and not rel.kind.lower().endswith(_BINARY_RELATIONSHIPS):
+            names.add(rel.target.lower())
+    return names
+
+
 def _check_xml_parts(package: DocxPackage, main: str, limits: ZipLimits) -> None:
     """Every XML part, whatever its name or type: within the size cap, and no DTD in its prolog."""
+    read_as_xml = _read_as_xml(package, main)
     prologs = _PrologReader(package.archive)
     for info in package.parts():
         content_type = package.content_type(info.filename)
-        typed_xml = content_type.endswith("+xml") or content_type in _XML_TYPES
+        required = content_type.endswith("+xml") or content_type in _XML_TYPES or info.filename.lower() in read_as_xml
         too_big = info.file_size > limits.max_xml_part_bytes
-        # A part typed as XML is refused before it is read, another one once its first bytes show markup.
-        if typed_xml and too_big:
+        # A part typed or read as XML is refused before it is read, another one once it parses as XML.
+        if required and too_big:
             raise _too_big(info, main, limits)
-        if prologs.is_xml(info, typed_xml) and too_big:
+        if prologs.is_xml(info, required) and too_big:
             raise _too_big(info, main, limits)
 
 
@@ -381,9 +463,8 @@ def _check_archive(archive: zipfile.ZipFile, limits: ZipLimits, external_targets
     _check_directory(infos, limits)
     package = DocxPackage(archive)
     main = package.main_part()
+    # The body's relationships (headers, footers, …), which the extractor reads too, are bounded here first.
     _check_xml_parts(package, main, limits)
-    # The extractor reads the body's relationships (headers, footers): bounded here first.
-    package.relationships(main)
     report = DocxReport(main_part=main, parts=sorted(info.filename for info in infos))
     if external_targets:
         report.external = package.external_targets()
