@@ -40,19 +40,28 @@ def free_port() -> int:
 
 @contextmanager
 def seeded_database(keys: int = 1) -> Iterator[tuple[str, list[str]]]:
-    """A fresh SQLite database with an enterprise organization and `keys` keys holding every scope."""
+    """A fresh SQLite database with `keys` enterprise organizations, one key each holding every scope.
+
+    One organization per key: every key of an organization also draws from its organization's bucket, so
+    keys of one organization would share one budget and a long run would meet 429s.
+    """
     directory = Path(tempfile.mkdtemp(prefix="vaultgate-bench-"))
     database_url = f"sqlite:///{directory / 'bench.db'}"
     upgrade_to_head(database_url)
+    secrets = []
     with session_scope(database_url) as session:
-        organization = create_organization(session, name="Bench", tier=Tier.enterprise)
-        user = create_user(
-            session, organization=organization, email="bench@example.com", name="Bench", role=Role.admin, permissions=[]
-        )
-        secrets = [
-            api_keys.create_key(session, user=user, mode=Mode.test, name="bench", scopes=load_contract().scopes).secret
-            for _ in range(keys)
-        ]
+        for number in range(keys):
+            organization = create_organization(session, name=f"Bench {number}", tier=Tier.enterprise)
+            user = create_user(
+                session,
+                organization=organization,
+                email=f"bench{number}@example.com",
+                name="Bench",
+                role=Role.admin,
+                permissions=[],
+            )
+            scopes = load_contract().scopes
+            secrets.append(api_keys.create_key(session, user=user, mode=Mode.test, name="bench", scopes=scopes).secret)
     dispose_engine(database_url)
     try:
         yield database_url, secrets
