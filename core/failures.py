@@ -107,3 +107,4 @@ CANCELLED_MESSAGE = "Cancelled at the caller's request."
 class Cancelled(Failure):
     def __init__(self, code: str = CANCELLED_CODE, message: str = CANCELLED_MESSAGE) -> None:
         super().__init__(code, message)
+        self.args = (code, message)

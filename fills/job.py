@@ -35,7 +35,7 @@ from fills.render import (
 from jobs.runtime import JobContext, JobKind
 from jobs.sandbox import LimitExceeded, run_limited
 from storage import documents, template_fills
-from storage.blobs import blob_store_for
+from storage.blobs import BlobNotFound, blob_store_for
 from storage.models import Document, Project
 from storage.search import search
 from storage.tenancy import Tenant
@@ -219,7 +219,11 @@ def fill_template(
     with tempfile.TemporaryDirectory(prefix="vaultgate-fill-") as work:
         template, output = Path(work) / "template.docx", Path(work) / "filled.docx"
         with template.open("wb") as local:
-            blob_store_for(settings).copy_to(template_blob_key, local)
+            try:
+                blob_store_for(settings).copy_to(template_blob_key, local)
+            except BlobNotFound:
+                # Its storage id means nothing to the caller; what happened and what to do does.
+                raise Failure("file_missing", "The template's stored file is gone; upload it again.") from None
         # Checked at upload too; again here, as the bytes this worker is about to parse.
         _validate(template)
         _bounded(settings, check_template, str(template), idle=lambda: report(*VALIDATING))

@@ -14,7 +14,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from core.failures import Failure, FieldError, Invalid, Unsafe, Unsupported
+from core.failures import Failure, FieldError, Invalid, NotFound, Unsafe, Unsupported
 from gateway.contract import Contract
 from gateway.problems import PROBLEM_CODES, PROBLEM_MEDIA_TYPE, Problem
 from gateway.request_id import current_request_id
@@ -56,6 +56,8 @@ def _failure_problem(failure: Failure) -> Problem:
         errors = [FieldError(failure.message, pointer="/file")]  # the multipart field every upload sends
     if isinstance(failure, Invalid):
         return Problem("validation_error", failure.message, status=_RULE_REFUSED, errors=errors)
+    if isinstance(failure, NotFound):
+        return Problem("not_found", failure.message)  # whatever a job would call it, a caller sees a 404
     if failure.code not in PROBLEM_CODES:
         # A job's own code (`pdf_encrypted`…) reaching a request is a bug of ours, not the caller's.
         logger.error("request %s failed with a job code: %r", current_request_id(), failure)

@@ -75,7 +75,7 @@ class LimitExceeded(Exception):
 # (dataclasses) of our own packages. Anything else (a callable such as os.system, one reached through a
 # dotted name such as `module.operator.attrgetter`, even `bytes` called with a huge size) is refused, so
 # even a child whose sandbox was escaped cannot make its parent run code by what it sends.
-_OUR_PACKAGES = ("core.", "fills.", "jobs.", "storage.", "vault.", "workflows.")
+_OUR_PACKAGES = ("core.failures", "fills.", "jobs.", "storage.", "vault.", "workflows.")
 # The child's environment loses these: it needs no database URL, bucket key or other secret of the gateway.
 _SECRET_PREFIXES = ("VAULTGATE_", "AWS_", "PG", "DATABASE_URL", "REDIS_URL")
 

@@ -40,6 +40,7 @@ class BlobNotFound(NotFound):
     def __init__(self, key: str) -> None:
         # The id part only: the rest of a key is the tenant's, and says nothing to the reader.
         super().__init__("file", key.rsplit("/", 1)[-1])
+        self.args = (key,)
 
 
 @contextmanager

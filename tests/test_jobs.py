@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import subprocess
@@ -16,12 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from core.failures import Failure
+from core.failures import Cancelled, Conflict, Failure, Forbidden, Invalid, NotFound, Unsafe, Unsupported
 from core.settings import Settings
+from jobs import sandbox
 from jobs.runtime import JobContext, JobKind
 from jobs.sandbox import Channel, LimitExceeded, run_limited
 from jobs.worker import WorkerPool
 from storage import jobs
+from storage.blobs import BlobNotFound
 from storage.database import session_scope
 from storage.models import TERMINAL_STATUSES, Job, JobStatus, Mode
 from storage.tenancy import Tenant
@@ -373,3 +376,27 @@ def test_a_child_cannot_reach_a_callable_through_a_dotted_name(tmp_path: Path) -
     with pytest.raises(pickle.UnpicklingError, match=r"nodes\.operator\.attrgetter"):
         run_limited(_send_crafted, str(marker), timeout=30, memory_bytes=512 * 1024 * 1024, serve=lambda *_: None)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        Failure("pdf_encrypted", "The PDF is encrypted."),
+        Cancelled(),
+        Cancelled("timeout", "The run passed its timeout."),
+        NotFound("document", "6e1d7c2a-3b4f-4a5e-8d9c-0b1a2c3d4e5f"),
+        Conflict("not ready"),
+        Forbidden("no"),
+        Invalid.at("/document_ids", "at most 100 documents"),
+        Unsupported("not a DOCX"),
+        Unsafe("a DTD"),
+        BlobNotFound("tenant/test/3e2d57a70fd544ac98142ed731b7b36a"),
+    ],
+    ids=lambda failure: type(failure).__name__,
+)
+def test_every_failure_crosses_back_from_a_sandboxed_child_as_it_was(failure: Failure) -> None:
+    # A child's exception reaches the parent through the sandbox's allowlisting unpickler.
+    crossed = sandbox._Unpickler(io.BytesIO(pickle.dumps(failure))).load()
+
+    assert type(crossed) is type(failure)
+    assert (crossed.code, crossed.message, crossed.errors) == (failure.code, failure.message, failure.errors)

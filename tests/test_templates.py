@@ -23,9 +23,10 @@ from core.settings import Settings
 from gateway.app import create_app
 from gateway.cli import DEMO_TEMPLATE, create_demo_documents
 from gateway.contract import load_contract
+from storage.blobs import blob_store_for
 from storage.database import session_scope
 from storage.demo import ensure_demo_key
-from storage.models import TERMINAL_STATUSES, Mode, Role
+from storage.models import TERMINAL_STATUSES, Mode, Role, TemplateFill
 from tests import samples
 from tests.conftest import Caller, Tenants, wait_for
 from tests.test_vault import ingest
@@ -597,3 +598,17 @@ def test_fills_are_listed_newest_first_and_filtered_by_status(idle_client: TestC
     assert ([f["job_id"] for f in rest["data"]], rest["has_more"]) == ([started[0]], False)
     cancelled = idle_client.get(FILLS, params={"status": "cancelled"}, headers=caller.headers).json()["data"]
     assert [f["job_id"] for f in cancelled] == [started[0]]
+
+
+def test_a_fill_whose_stored_template_is_gone_fails_saying_so(settings: Settings, caller: Caller) -> None:
+    with TestClient(create_app(settings.model_copy(update={"job_workers": 0})), raise_server_exceptions=False) as idle:
+        job_id = start(idle, caller, template(["Hello"])).json()["job_id"]
+    with session_scope(settings.database_url) as session:
+        key = session.get_one(TemplateFill, uuid.UUID(job_id)).template_blob_key
+    blob_store_for(settings).delete(key)
+
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        finished = settled(client, caller, job_id)
+
+    assert (finished["status"], finished["error_code"]) == ("failed", "file_missing")
+    assert finished["error_message"] == "The template's stored file is gone; upload it again."

@@ -25,6 +25,7 @@ from storage.models import TERMINAL_STATUSES, Document, Mode, User, WorkflowRunS
 from storage.tenancy import Tenant
 from storage.workflows import import_definition
 from tests.conftest import ROOT, Caller, LiveServer, Tenants, wait_for
+from workflows import runner
 from workflows.actions import Scope, check_rules, extract_fields, search, select_documents, summarize
 from workflows.definition import digest, parse
 from workflows.ids import parse_run_id, workflow_public_id
@@ -604,3 +605,17 @@ def test_runs_start_wait_and_status_drive_a_run_through_the_api(live_server: Liv
     assert "422 validation_error" in refused.stderr
     assert "/inputs/start_date: must be a date written YYYY-MM-DD" in refused.stderr
     assert "/project_id: is required" in refused.stderr
+
+
+def test_a_step_result_over_the_cap_fails_the_run_naming_the_step_once(
+    client: TestClient, caller: Caller, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "MAX_RESULT_BYTES", 600)  # arguments fit; six documents do not
+    workflow_id = import_source(settings.database_url, caller, EXAMPLE.read_text())
+    project_id = demo_project(client, caller)
+
+    run_id = start(client, caller, workflow_id, {"inputs": this_week(), "project_id": project_id}).json()["run_id"]
+    ended = finished(client, caller, run_id)
+
+    assert (ended["status"], ended["error_code"]) == ("failed", "step_result_too_large")
+    assert ended["error_message"].count("Step '") == 1, ended["error_message"]

@@ -41,3 +41,17 @@ def project_view(project: Project) -> dict[str, Any]:
         "description": project.description,
         "created_at": project.created_at.isoformat(),
     }
+
+
+def document_summary(document: Document) -> dict[str, Any]:
+    """A document as a workflow step returns it: what later steps select on, small enough that a step
+    listing hundreds stays under the run's per-step result cap (the full view is twice the size)."""
+    return {
+        "id": str(document.id),
+        "title": document.title,
+        "filename": document.filename,
+        "content_type": document.content_type,
+        "status": document.status.value,
+        "metadata": document.user_metadata,
+        "created_at": document.created_at.isoformat(),
+    }

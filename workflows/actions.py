@@ -29,7 +29,7 @@ from storage.models import Document, DocumentStatus
 from storage.search import search as search_chunks
 from storage.tenancy import Tenant
 from vault import summarize as summaries
-from vault.views import document_view
+from vault.views import document_summary
 from workflows.definition import SCHEMA_PATH, Definition
 
 # A user's pattern runs against a whole document: bounded, so a catastrophic one fails the step, not the worker.
@@ -120,11 +120,8 @@ def select_documents(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
         status=DocumentStatus(arguments.get("status", "ready")),
     )
     with scope.session() as session:
-        try:
-            found = documents.select_documents(session, scope.tenant, selection, arguments.get("limit", 200))
-        except NotFound as exc:
-            raise Failure("project_not_found", f"{exc}.") from None
-        views = [document_view(document) for document in found]
+        found = documents.select_documents(session, scope.tenant, selection, arguments.get("limit", 200))
+        views = [document_summary(document) for document in found]
     return {"documents": views, "count": len(views)}
 
 
@@ -133,17 +130,14 @@ def search(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
     if "documents" in arguments:
         document_ids = [uuid.UUID(d["id"] if isinstance(d, dict) else d) for d in arguments["documents"]]
     with scope.session() as session:
-        try:
-            hits = search_chunks(
-                session,
-                scope.tenant,
-                arguments["query"],
-                limit=arguments.get("limit", 10),
-                project_id=_project(scope, arguments),
-                document_ids=document_ids or None,
-            )
-        except NotFound as exc:
-            raise Failure("not_found", f"{exc}.") from None
+        hits = search_chunks(
+            session,
+            scope.tenant,
+            arguments["query"],
+            limit=arguments.get("limit", 10),
+            project_id=_project(scope, arguments),
+            document_ids=document_ids or None,
+        )
     return {
         "hits": [hit.as_data() for hit in hits],
         "count": len(hits),

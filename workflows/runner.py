@@ -75,13 +75,14 @@ def _run_step(context: JobContext, scope: Scope, step: Step, position: int, valu
     if problems:
         raise Failure("invalid_step_arguments", f"Step '{step.name}' ({step.action}): " + "; ".join(problems))
     try:
-        return _checked_size(ACTIONS[step.action](scope, arguments), step)
+        result = ACTIONS[step.action](scope, arguments)
     except Cancelled:
         raise
     except Failure as exc:
         # The same failure, told where it happened: the worker records it as it is.
         exc.message = f"Step '{step.name}' ({step.action}): {exc.message}"
         raise
+    return _checked_size(result, step)
 
 
 def _progress(finished: int, total: int) -> int:
