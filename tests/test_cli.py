@@ -150,25 +150,15 @@ def test_serve_without_an_instance_key_stops_with_what_to_do(tmp_path: Path) -> 
     env = {**os.environ, "VAULTGATE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PYTHONPATH": str(ROOT)}
     env.pop("VAULTGATE_SECRET_KEY")
 
-    missing = subprocess.run(
-        [sys.executable, "-m", "gateway", "serve", "--port", str(free_port())],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    def serve() -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "gateway", "serve", "--port", str(free_port())]
+        return subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    missing = serve()
     (tmp_path / "var").mkdir()
     (tmp_path / "var" / "secret.key").write_text("k" * 64)
     (tmp_path / "var" / "secret.key").chmod(0o644)
-    readable = subprocess.run(
-        [sys.executable, "-m", "gateway", "serve", "--port", str(free_port())],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    readable = serve()
 
     assert missing.returncode != 0
     assert "VAULTGATE_SECRET_KEY" in missing.stderr
