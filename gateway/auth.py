@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -133,12 +133,23 @@ def may_read_vault_content(principal: Principal) -> bool:
 
 
 def require_scope(principal: Principal, scope: str | None) -> None:
-    if scope is None or scope in principal.scopes:
+    """403 `insufficient_scope` unless the key holds the operation's scope."""
+    if scope is not None:
+        require_scopes(principal, [scope], "This operation requires")
+
+
+def require_scopes(principal: Principal, scopes: Iterable[str], needed_by: str) -> None:
+    """403 `insufficient_scope` naming every scope the key lacks, in the detail and the challenge (RFC 6750 §3)."""
+    missing = sorted(set(scopes) - principal.scopes)
+    if not missing:
         return
+    named = ", ".join(f"'{scope}'" for scope in missing)
     raise Problem(
         "insufficient_scope",
-        f"This operation requires the '{scope}' scope, which this key does not hold.",
-        headers={"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"'},
+        f"{needed_by} the {named} scope{'s' if len(missing) > 1 else ''}, which this key does not hold.",
+        headers={
+            "WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{" ".join(missing)}"'
+        },
     )
 
 

@@ -6,10 +6,9 @@ import builtins
 import uuid
 from typing import Any
 
-from gateway.auth import REALM, Principal, current_principal, current_settings, database_session, may_read_vault_content
+from gateway.auth import current_principal, current_settings, database_session, may_read_vault_content, require_scopes
 from gateway.contract import load_contract
 from gateway.cursors import pager_for
-from gateway.problems import Problem
 from storage import workflows
 from storage.models import TERMINAL_STATUSES, UNSUCCESSFUL_STATUSES, JobStatus, Workflow, WorkflowRun
 from workflows.actions import required_scopes
@@ -46,21 +45,6 @@ def _run_scopes(definition: Definition) -> builtins.list[str]:
     """Every scope a key needs to run the workflow: `workflows.run`'s own and its steps' actions'."""
     own = load_contract().operation("workflows.run").scope
     return sorted(required_scopes(definition) | ({own} if own else set()))
-
-
-def _require_run_scopes(principal: Principal, definition: Definition) -> None:
-    """403 `insufficient_scope`, as for an operation's own scope, naming every one the key lacks (RFC 6750 §3)."""
-    missing = [scope for scope in _run_scopes(definition) if scope not in principal.scopes]
-    if not missing:
-        return
-    named = ", ".join(f"'{scope}'" for scope in missing)
-    raise Problem(
-        "insufficient_scope",
-        f"Running this workflow requires the scopes its steps use (its required_scopes); this key lacks {named}.",
-        headers={
-            "WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{" ".join(missing)}"'
-        },
-    )
 
 
 def _run_view(run: WorkflowRun) -> dict[str, Any]:
@@ -110,7 +94,7 @@ def run(*, workflow_id: str, body: dict[str, Any] | None = None) -> tuple[dict[s
     project_id = uuid.UUID(body["project_id"]) if body.get("project_id") else None
     with database_session() as session:
         workflow, definition = current_definition(session, principal.tenant, parse_workflow_id(workflow_id))
-        _require_run_scopes(principal, definition)
+        require_scopes(principal, _run_scopes(definition), "Running this workflow requires, for its steps,")
         values = check_run_request(session, principal.tenant, definition, body.get("inputs") or {}, project_id)
         started = workflows.start_run(
             session,
