@@ -51,6 +51,13 @@ def _seccomp() -> bool:
     )
 
 
+def require_isolation(available: bool, missing: str) -> None:
+    """The isolation the README promises on Linux (namespaces, seccomp), which CI's machines provide: a machine
+    without it fails here naming what is missing, rather than passing these tests by skipping them."""
+    if not available:
+        pytest.fail(f"this machine cannot confine a child as the README promises: {missing}")
+
+
 def _error_name(exc: OSError) -> str:
     return errno.errorcode.get(exc.errno or 0, str(exc))
 
@@ -218,8 +225,10 @@ def test_a_child_cannot_write_a_file_past_its_size_limit(tmp_path: Path) -> None
 
 
 def test_a_child_reaches_no_network(listener: socket.socket) -> None:
-    if not (_network_namespaces() or _seccomp()):
-        pytest.skip("this system offers a child no network isolation (no namespace, no seccomp)")
+    require_isolation(
+        _network_namespaces() or _seccomp(),
+        "this system offers a child no network isolation (no namespace, no seccomp)",
+    )
     outcome, namespace = run_limited(_connect, listener.getsockname()[1], timeout=30, memory_bytes=MEMORY)
     assert outcome != "connected"
     with pytest.raises(BlockingIOError):
@@ -232,8 +241,7 @@ def test_a_child_reaches_no_network(listener: socket.socket) -> None:
 
 def test_a_child_cannot_reach_a_unix_socket_by_its_path(tmp_path: Path) -> None:
     # A database's local socket, say: no network namespace hides a path.
-    if not _seccomp():
-        pytest.skip("without seccomp a child reaches any Unix socket its user may open")
+    require_isolation(_seccomp(), "without seccomp a child reaches any Unix socket its user may open")
     path = str(tmp_path / "db.sock")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
         server.bind(path)
@@ -245,8 +253,10 @@ def test_a_child_cannot_reach_a_unix_socket_by_its_path(tmp_path: Path) -> None:
 
 
 def test_a_child_starts_no_process_and_no_program() -> None:
-    if not _seccomp() and os.geteuid() == 0:
-        pytest.skip("without seccomp nothing stops root forking: the kernel ignores RLIMIT_NPROC for root")
+    require_isolation(
+        _seccomp() or os.geteuid() != 0,
+        "without seccomp nothing stops root forking: the kernel ignores RLIMIT_NPROC for root",
+    )
     outcomes = run_limited(_start_a_process, None, timeout=30, memory_bytes=MEMORY)
     assert outcomes["fork"] in ("EPERM", "EAGAIN")
     assert outcomes["subprocess"] in ("EPERM", "EAGAIN")
@@ -256,8 +266,7 @@ def test_a_child_starts_no_process_and_no_program() -> None:
 
 def test_a_child_signals_and_limits_only_itself() -> None:
     # Its user's other processes would answer: `kill(-1, SIGKILL)` from a child would end the gateway.
-    if not _seccomp():
-        pytest.skip("without seccomp a child may signal every process of its user")
+    require_isolation(_seccomp(), "without seccomp a child may signal every process of its user")
     outcomes = run_limited(_reach_other_processes, os.getpid(), timeout=30, memory_bytes=MEMORY)
     assert outcomes == {
         "signal itself": "done",
@@ -268,8 +277,10 @@ def test_a_child_signals_and_limits_only_itself() -> None:
 
 
 def test_a_child_in_a_user_namespace_cannot_read_its_gateways_environment() -> None:
-    if not _system_allows(CLONE_NEWUSER | CLONE_NEWNET):
-        pytest.skip("no user namespace here: a child may read the environment of its user's processes")
+    require_isolation(
+        _system_allows(CLONE_NEWUSER | CLONE_NEWNET),
+        "no user namespace here: a child may read the environment of its user's processes",
+    )
     assert _read_environment(os.getpid()) == "read"
     assert run_limited(_read_environment, os.getpid(), timeout=30, memory_bytes=MEMORY) == "EACCES"
 
@@ -301,8 +312,7 @@ if __name__ == "__main__":
 
 
 def test_what_a_system_cannot_isolate_is_logged_once_and_the_child_still_runs(tmp_path: Path) -> None:
-    if not _seccomp():
-        pytest.skip("a restricted system is emulated with a seccomp filter")
+    require_isolation(_seccomp(), "a restricted system is emulated with a seccomp filter")
     script = tmp_path / "restricted_gateway.py"
     script.write_text(RESTRICTED_GATEWAY.format(root=str(ROOT)))
     finished = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False)
