@@ -6,6 +6,7 @@ for credentials, which are owner-or-admin inside the tenant.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
 from typing import TypeVar
@@ -20,12 +21,36 @@ TenantModel = TypeVar("TenantModel", bound=TenantMixin)
 CredentialModel = TypeVar("CredentialModel", bound=CredentialMixin)
 
 
+class ListMode(enum.StrEnum):
+    allowlist = "allowlist"
+    blocklist = "blocklist"
+
+
+@dataclass(frozen=True)
+class ProjectScope:
+    """Which projects a restricted caller (a managed MCP server) may see.
+
+    An allowlist admits its projects only (objects with no project are outside
+    it); a blocklist admits everything but its projects (objects with no project
+    included).
+    """
+
+    mode: ListMode
+    ids: frozenset[uuid.UUID]
+
+    def admits(self, project_id: uuid.UUID | None) -> bool:
+        if self.mode is ListMode.allowlist:
+            return project_id is not None and project_id in self.ids
+        return project_id is None or project_id not in self.ids
+
+
 @dataclass(frozen=True)
 class Tenant:
-    """Whose data a request may see: one organization, one mode."""
+    """Whose data a request may see: one organization, one mode, and (restricted callers) some of its projects."""
 
     organization_id: uuid.UUID
     mode: Mode
+    projects: ProjectScope | None = None
 
     def select(self, model: type[TenantModel]) -> Select[TenantModel]:
         """`SELECT` of `model` already restricted to this tenant; soft-deleted rows excluded."""
