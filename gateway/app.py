@@ -16,17 +16,21 @@ from connexion.middleware.security import SecurityMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from starlette.responses import Response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.settings import Settings, get_settings
+from gateway.agents.edge import PATH as MCP_PATH
+from gateway.agents.edge import McpEdge
+from gateway.authenticator import Authenticator
 from gateway.contract import SPEC_PATH, Contract, load_contract
 from gateway.docs import docs_routes
 from gateway.errors import install_error_handlers
 from gateway.job_kinds import JOB_KINDS
 from gateway.middleware import GatewayMiddleware
-from gateway.pages import openapi_endpoint, problem_page
+from gateway.pages import openapi_endpoint, problem_page, protected_resource_metadata
 from gateway.rate_limits import buckets_for
 from gateway.request_id import RequestIdMiddleware
+from gateway.signed_urls import public_base_url
 from gateway.validation import VALIDATOR_MAP
 from jobs.worker import WorkerPool
 
@@ -73,9 +77,15 @@ def create_app(
     contract = load_contract(spec_path)
     # Read at start-up: a missing or unsafe instance key stops the gateway before it serves anything.
     instance_key = settings.instance_key()
-    buckets = buckets_for(settings.redis_url)
+    authenticator = Authenticator(settings, buckets_for(settings.redis_url), contract)
     middlewares = [
-        partial(GatewayMiddleware, contract=contract, settings=settings, instance_key=instance_key, buckets=buckets)
+        partial(
+            GatewayMiddleware,
+            contract=contract,
+            settings=settings,
+            instance_key=instance_key,
+            authenticator=authenticator,
+        )
         if m is SecurityMiddleware
         else m
         for m in ConnexionMiddleware.default_middlewares
@@ -106,5 +116,31 @@ def create_app(
     app.add_url_rule("/problems/{code}", "problem_page", problem_page, methods=["GET"])
     for route in docs_routes(spec_url):
         app.add_url_rule(route.path, route.name, route.endpoint, methods=sorted(route.methods or ["GET"]))  # type: ignore[attr-defined]
+    mcp = McpEdge(app, contract, settings, authenticator)
+    app.add_url_rule(
+        f"/.well-known/oauth-protected-resource{MCP_PATH}",
+        "mcp_resource_metadata",
+        protected_resource_metadata(f"{public_base_url(settings)}{MCP_PATH}", contract.scopes),
+        methods=["GET"],
+    )
     install_error_handlers(app, contract)
-    return RequestIdMiddleware(app)
+    return RequestIdMiddleware(_Edges(app, mcp))
+
+
+class _Edges:
+    """`/mcp…` to the MCP edge, everything else to the REST app; one lifespan runs both."""
+
+    def __init__(self, rest: ASGIApp, mcp: McpEdge) -> None:
+        self.rest = rest
+        self.mcp = mcp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            async with self.mcp.running():
+                await self.rest(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        if scope["type"] == "http" and (path == MCP_PATH or path.startswith(f"{MCP_PATH}/")):
+            await self.mcp(scope, receive, send)
+            return
+        await self.rest(scope, receive, send)

@@ -20,7 +20,7 @@ from storage import api_keys
 from storage.accounts import holds_permission
 from storage.database import session_scope
 from storage.models import Mode, Role, Tier, utcnow
-from storage.tenancy import Actor, Tenant
+from storage.tenancy import Actor, ProjectScope, Tenant
 
 REALM = "vaultgate"
 
@@ -44,10 +44,19 @@ class Principal:
     organization_name: str
     tier: Tier
     mode: Mode
+    # Through a managed MCP server: which server, the operations and projects its restrictions leave (None: all).
+    mcp_server_id: uuid.UUID | None = None
+    allowed_operations: frozenset[str] | None = None
+    project_scope: ProjectScope | None = None
 
     @property
     def tenant(self) -> Tenant:
-        return Tenant(organization_id=self.organization_id, mode=self.mode)
+        return Tenant(organization_id=self.organization_id, mode=self.mode, projects=self.project_scope)
+
+    @property
+    def bucket(self) -> str:
+        """The rate-limit bucket of the credential (inside its organization's): a key's, or a server token's."""
+        return f"key:{self.key_id}" if self.auth_kind == "api_key" else f"{self.auth_kind}:{self.key_id}"
 
     @property
     def actor(self) -> Actor:
@@ -66,14 +75,16 @@ class Principal:
         The key is part of it: a narrow key of a user must not replay what the user's broader key was answered
         (a minted key's secret, say) — a replay skips the handler's own checks.
         """
-        return f"user:{self.user_id}/key:{self.key_id}"
+        caller = f"user:{self.user_id}/{self.bucket}"
+        # A restricted server must not replay what the same key was answered outside its restrictions.
+        return caller if self.mcp_server_id is None else f"{caller}/mcp_server:{self.mcp_server_id}"
 
 
 class UnknownKey(Problem):
     """401 for a well-formed key that matches no stored key (and never will: it may be remembered as such)."""
 
 
-def _unauthorized(detail: str, *, error: str | None = "invalid_token", kind: type[Problem] = Problem) -> Problem:
+def unauthorized(detail: str, *, error: str | None = "invalid_token", kind: type[Problem] = Problem) -> Problem:
     # RFC 6750 §3: no error attribute when the request carried no credentials.
     challenge = f'Bearer realm="{REALM}"'
     if error:
@@ -82,22 +93,22 @@ def _unauthorized(detail: str, *, error: str | None = "invalid_token", kind: typ
 
 
 def unknown_key() -> Problem:
-    return _unauthorized("The API key is not recognized.", kind=UnknownKey)
+    return unauthorized("The API key is not recognized.", kind=UnknownKey)
 
 
 def bearer_token(authorization: str | None) -> str:
     if not authorization:
-        raise _unauthorized("Missing Authorization header; send 'Bearer <api key>'.", error=None)
+        raise unauthorized("Missing Authorization header; send 'Bearer <api key>'.", error=None)
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise _unauthorized("Authorization header must be 'Bearer <api key>'.", error="invalid_request")
+        raise unauthorized("Authorization header must be 'Bearer <api key>'.", error="invalid_request")
     return token.strip()
 
 
 def authenticate(database_url: str, token: str) -> Principal:
     """Resolve a bearer token; every failure is a 401 problem (`UnknownKey` when no stored key matches)."""
     if not api_keys.is_well_formed(token):
-        raise _unauthorized("The API key is malformed (bad format or checksum).")
+        raise unauthorized("The API key is malformed (bad format or checksum).")
     now = utcnow()
     with session_scope(database_url) as session:
         key = api_keys.find_credential(session, token)
@@ -105,7 +116,7 @@ def authenticate(database_url: str, token: str) -> Principal:
             raise unknown_key()
         reason = api_keys.unusable_reason(key.revoked_at, key.expires_at, now)
         if reason is not None:
-            raise _unauthorized(f"The API key has {'been revoked' if reason == 'revoked' else 'expired'}.")
+            raise unauthorized(f"The API key has {'been revoked' if reason == 'revoked' else 'expired'}.")
         api_keys.mark_credential_used(session, key, now)
     return Principal(
         auth_kind="api_key",
@@ -130,6 +141,12 @@ def may_read_vault_content(principal: Principal) -> bool:
     """Whether the caller may see vault text wherever it surfaces (run outputs, filled documents): the scope
     that reading a document's text takes, as the contract states it."""
     return load_contract().operation("vault.get_document_text").scope in principal.scopes
+
+
+def require_operation(principal: Principal, operation_id: str) -> None:
+    """403 `forbidden` when a managed MCP server's restrictions leave the operation out (its tools hide it too)."""
+    if principal.allowed_operations is not None and operation_id not in principal.allowed_operations:
+        raise Problem("forbidden", f"This MCP server's restrictions do not allow {operation_id}.")
 
 
 def require_scope(principal: Principal, scope: str | None) -> None:

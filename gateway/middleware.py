@@ -8,25 +8,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from anyio import to_thread
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.secrets import InstanceKey
 from core.settings import Settings
-from gateway.auth import Principal, UnknownKey, authenticate, bearer_token, require_scope, unknown_key
+from gateway.auth import Principal, bearer_token, require_operation, require_scope
+from gateway.authenticator import Authenticator
 from gateway.body_caps import body_cap, capped_receive
 from gateway.contract import IDEMPOTENCY_HEADER, Contract
-from gateway.credential_cache import CredentialCache
 from gateway.deprecation import deprecation_headers, refuse_after_sunset
 from gateway.errors import problem_response, translate
 from gateway.idempotency import run_idempotently
 from gateway.problems import Problem
-from gateway.rate_limits import POLICIES, Bucket, Buckets, Draw, Level, Policy, client_address, rate_limit_headers
+from gateway.rate_limits import POLICIES, Bucket, Draw, Level, rate_limit_headers
 from gateway.request_id import add_response_headers
-from storage import api_keys, idempotency
+from storage import idempotency
 from storage.models import utcnow
+
+# ASGI scope entries set only by in-process callers (the MCP bridge): who calls, and what the call draws.
+PRINCIPAL = "vaultgate.principal"
+COST = "vaultgate.cost"
 
 
 def _admits(media_range: str, media_type: str) -> bool:
@@ -51,17 +54,20 @@ class GatewayMiddleware:
     """Runs for every routed operation before request validation."""
 
     def __init__(
-        self, app: ASGIApp, *, contract: Contract, settings: Settings, instance_key: InstanceKey, buckets: Buckets
+        self,
+        app: ASGIApp,
+        *,
+        contract: Contract,
+        settings: Settings,
+        instance_key: InstanceKey,
+        authenticator: Authenticator,
     ) -> None:
         self.app = app
         self.contract = contract
         self.settings = settings
         self.instance_key = instance_key
-        self.buckets = buckets
-        self.credentials = CredentialCache(settings.credential_cache_seconds)
-        self.key_lookups = Policy(
-            "key-lookups", settings.key_lookups_per_address, settings.key_lookups_refill_per_second
-        )
+        self.authenticator = authenticator
+        self.buckets = authenticator.buckets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,17 +82,22 @@ class GatewayMiddleware:
         context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
         context["settings"] = self.settings
         context["instance_key"] = self.instance_key
-        context["credentials"] = self.credentials
+        context["credentials"] = self.authenticator.credentials
         if operation.deprecated:
             add_response_headers(scope, deprecation_headers(operation))
             refuse_after_sunset(operation, utcnow())
         if not acceptable(headers.get("accept"), operation.media_types):
             raise Problem("not_acceptable", f"This operation answers only {', '.join(operation.media_types)}.")
         if operation.authenticated:
-            principal = await self._authenticate(scope, bearer_token(headers.get("authorization")))
+            # An MCP tool call arrives in process with its caller already authenticated, in an entry of the ASGI
+            # scope that no client can set; a request from outside is authenticated by its Authorization header.
+            principal = scope.get(PRINCIPAL) or await self.authenticator.api_key(
+                scope, bearer_token(headers.get("authorization"))
+            )
+            require_operation(principal, operation_id)
             require_scope(principal, operation.scope)
             context["token_info"] = principal
-            await self._draw_tokens(scope, context, principal, operation.cost)
+            await self._draw_tokens(scope, context, principal, scope.get(COST, operation.cost))
         receive = capped_receive(receive, scope, body_cap(self.settings, self.contract, operation_id, headers))
         if operation.authenticated and operation.idempotency_key is not None and IDEMPOTENCY_HEADER in headers:
 
@@ -107,41 +118,11 @@ class GatewayMiddleware:
             return
         await self.app(scope, receive, send)
 
-    async def _authenticate(self, scope: Scope, token: str) -> Principal:
-        """The key's principal: remembered, else looked up (within the address's allowance unless it worked lately)."""
-        principal = self.credentials.get(token)
-        if principal is not None:
-            return principal
-        # A well-formed key costs a database query to refuse; a malformed one is refused without any.
-        if api_keys.is_well_formed(token) and not self.credentials.verified_lately(token):
-            await self._draw_key_lookup(scope)
-        if self.credentials.known_unknown(token):
-            raise unknown_key()
-        try:
-            principal = await to_thread.run_sync(authenticate, self.settings.database_url, token)
-        except Problem as refusal:
-            self.credentials.refused(token, unknown=isinstance(refusal, UnknownKey))
-            raise
-        self.credentials.put(token, principal)
-        return principal
-
-    async def _draw_key_lookup(self, scope: Scope) -> None:
-        """429 once the caller's address has looked up too many keys not verified lately (forged ones, mostly)."""
-        address = client_address(scope, trust_forwarded_for=self.settings.trust_forwarded_for)
-        draw = await self.buckets.draw([Bucket("address", f"address:{address}")], self.key_lookups, 1)
-        if not draw.allowed:
-            raise Problem(
-                "rate_limited",
-                f"Too many API keys were tried from your address (keys that worked lately still do); "
-                f"retry in {draw.retry_after} s.",
-                headers={"Retry-After": str(draw.retry_after)},
-            )
-
     async def _draw_tokens(self, scope: Scope, context: dict[str, Any], principal: Principal, cost: int) -> None:
         policy = POLICIES[principal.tier]
         # The key's bucket inside its organization's (in this mode): more keys do not mean more tokens.
         buckets = (
-            Bucket(policy.name, f"key:{principal.key_id}"),
+            Bucket(policy.name, principal.bucket),
             Bucket(f"{policy.name}-organization", f"organization:{principal.organization_id}:{principal.mode.value}"),
         )
         if self.settings.rate_limits_enabled:

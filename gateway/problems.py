@@ -101,6 +101,13 @@ _CODES = [
         "Not acceptable",
         "The `Accept` header admits no media type this operation can produce (it answers `application/json`).",
     ),
+    ProblemCode(
+        "misdirected_request",
+        421,
+        "Misdirected request",
+        "The `Host` header names neither the gateway's public host (`VAULTGATE_PUBLIC_URL`) nor a loopback "
+        "address. The MCP endpoint refuses such requests so a web page cannot reach it by DNS rebinding.",
+    ),
     ProblemCode("conflict", 409, "Conflict", "The request conflicts with the current state of the resource."),
     ProblemCode(
         "idempotency_key_in_use",

@@ -1,0 +1,146 @@
+"""Turning a credential into a principal, for the REST edge and the MCP edge alike.
+
+One instance per app: both edges share its credential cache (so revoking a key
+evicts it everywhere in the process) and its per-address allowance of lookups
+for credentials not verified lately (forged ones, mostly).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+from anyio import to_thread
+from starlette.types import Scope
+
+from core.settings import Settings
+from gateway.auth import Principal, UnknownKey, authenticate, unauthorized, unknown_key
+from gateway.contract import Contract
+from gateway.credential_cache import CredentialCache
+from gateway.problems import Problem
+from gateway.rate_limits import Bucket, Buckets, Policy, client_address
+from storage import api_keys, mcp_servers
+from storage.database import session_scope
+from storage.models import utcnow
+
+
+class Authenticator:
+    def __init__(self, settings: Settings, buckets: Buckets, contract: Contract) -> None:
+        self.settings = settings
+        self.buckets = buckets
+        self.contract = contract
+        self.credentials = CredentialCache(settings.credential_cache_seconds)
+        self.key_lookups = Policy(
+            "key-lookups", settings.key_lookups_per_address, settings.key_lookups_refill_per_second
+        )
+
+    async def api_key(self, scope: Scope, token: str) -> Principal:
+        """The key's principal: remembered, else looked up (within the address's allowance unless it worked lately)."""
+        principal = self.credentials.get(token)
+        if principal is not None:
+            return principal
+        # A well-formed key costs a database query to refuse; a malformed one is refused without any.
+        if api_keys.is_well_formed(token) and not self.credentials.verified_lately(token):
+            await self._draw_lookup(scope)
+        if self.credentials.known_unknown(token):
+            raise unknown_key()
+        try:
+            principal = await to_thread.run_sync(authenticate, self.settings.database_url, token)
+        except Problem as refusal:
+            self.credentials.refused(token, unknown=isinstance(refusal, UnknownKey))
+            raise
+        self.credentials.put(token, principal)
+        return principal
+
+    async def through_server(self, principal: Principal, server_id: uuid.UUID) -> Principal:
+        """A key's principal on `/mcp/{server_id}`: the server must be its tenant's; its restrictions apply."""
+        remembered = f"{server_id}/{principal.key_id}"
+        restricted = self.credentials.get(remembered)
+        if restricted is not None:
+            return restricted
+
+        def find() -> mcp_servers.ServerAccess:
+            with session_scope(self.settings.database_url) as session:
+                return mcp_servers.server_in_tenant(session, principal.tenant, server_id)
+
+        access = await to_thread.run_sync(find)
+        restricted = self._restricted(principal, access)
+        self.credentials.put(remembered, restricted)
+        return restricted
+
+    async def server_token(self, scope: Scope, server_id: uuid.UUID, token: str) -> Principal:
+        """The principal of a token URL: the server's creator, with at most its creating key's scopes."""
+        remembered = f"{server_id}/{token}"
+        principal = self.credentials.get(remembered)
+        if principal is not None:
+            return principal
+        if not mcp_servers.is_well_formed_token(token):
+            raise unauthorized("The MCP server access token is malformed.")
+        if not self.credentials.verified_lately(remembered):
+            await self._draw_lookup(scope)
+        if self.credentials.known_unknown(remembered):
+            raise _unknown_token()
+
+        def find() -> mcp_servers.ServerAccess | str:
+            with session_scope(self.settings.database_url) as session:
+                return mcp_servers.access_by_token(session, server_id, token, utcnow())
+
+        access = await to_thread.run_sync(find)
+        if isinstance(access, str):
+            self.credentials.refused(remembered, unknown=access == "unknown")
+            raise _unknown_token() if access == "unknown" else unauthorized(_TOKEN_REFUSALS[access])
+        credential = access.credential
+        principal = Principal(
+            auth_kind="mcp_server_token",
+            key_id=access.server_id,
+            key_prefix=access.token_prefix,
+            key_name=access.name,
+            key_expires_at=access.token_expires_at,
+            scopes=frozenset(credential.scopes),
+            user_id=credential.user_id,
+            user_email=credential.user_email,
+            user_name=credential.user_name,
+            user_role=credential.user_role,
+            user_permissions=tuple(credential.user_permissions),
+            organization_id=credential.organization_id,
+            organization_name=credential.organization_name,
+            tier=credential.tier,
+            mode=credential.mode,
+        )
+        principal = self._restricted(principal, access)
+        self.credentials.put(remembered, principal)
+        return principal
+
+    def _restricted(self, principal: Principal, access: mcp_servers.ServerAccess) -> Principal:
+        rules = access.restrictions
+        allowed = None
+        if rules.capabilities is not None:
+            allowed = frozenset(
+                op.operation_id for op in self.contract.operations if rules.admits_operation(op.operation_id)
+            )
+        return dataclasses.replace(
+            principal, mcp_server_id=access.server_id, allowed_operations=allowed, project_scope=rules.project_scope()
+        )
+
+    async def _draw_lookup(self, scope: Scope) -> None:
+        """429 once the caller's address has looked up too many credentials not verified lately."""
+        address = client_address(scope, trust_forwarded_for=self.settings.trust_forwarded_for)
+        draw = await self.buckets.draw([Bucket("address", f"address:{address}")], self.key_lookups, 1)
+        if not draw.allowed:
+            raise Problem(
+                "rate_limited",
+                f"Too many API keys were tried from your address (keys that worked lately still do); "
+                f"retry in {draw.retry_after} s.",
+                headers={"Retry-After": str(draw.retry_after)},
+            )
+
+
+_TOKEN_REFUSALS = {
+    "expired": "The MCP server's access token has expired; rotate it for a new one.",
+    "creator_key_revoked": "The API key that created this MCP server's token has been revoked; rotate the token.",
+    "creator_key_expired": "The API key that created this MCP server's token has expired; rotate the token.",
+}
+
+
+def _unknown_token() -> Problem:
+    return unauthorized("The MCP server access token is not recognized (or the server was deleted).", kind=UnknownKey)
