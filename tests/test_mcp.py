@@ -231,7 +231,10 @@ def test_no_credentials_is_a_401_pointing_at_the_resource_metadata(server: LiveS
 
     assert response.status_code == 401
     challenge = response.headers["WWW-Authenticate"]
-    assert challenge == f'Bearer resource_metadata="{server.url}/.well-known/oauth-protected-resource/mcp"'
+    read_scopes = " ".join(s for s in load_contract().scopes if s.endswith(":read"))
+    assert challenge == (
+        f'Bearer resource_metadata="{server.url}/.well-known/oauth-protected-resource/mcp", scope="{read_scopes}"'
+    )
     metadata = httpx.get(f"{server.url}/.well-known/oauth-protected-resource/mcp").json()
     assert metadata["resource"] == f"{server.url}/mcp"
     assert "vault:read" in metadata["scopes_supported"]
@@ -242,6 +245,7 @@ def test_a_forged_key_is_a_401(server: LiveServer) -> None:
 
     assert response.status_code == 401
     assert response.json()["error"]["data"]["code"] == "unauthorized"
+    assert "resource_metadata=" in response.headers["WWW-Authenticate"]
 
 
 def test_a_foreign_origin_is_refused(server: LiveServer) -> None:

@@ -77,7 +77,11 @@ class McpEdge:
         public = urlsplit(public_base_url(settings))
         self.public_host = public.netloc.lower()
         self.public_origin = f"{public.scheme}://{public.netloc}".lower()
-        self.resource_metadata = f"{public_base_url(settings)}/.well-known/oauth-protected-resource{PATH}"
+        metadata = f"{public_base_url(settings)}/.well-known/oauth-protected-resource{PATH}"
+        # RFC 9728 §5.1 and RFC 6750 §3: where to learn how to authenticate, and which scopes to ask for (the read
+        # scopes: all an OAuth token will ever hold).
+        read_scopes = " ".join(scope for scope in contract.scopes if scope.endswith(":read"))
+        self.challenge = f'Bearer resource_metadata="{metadata}", scope="{read_scopes}"'
         server: Server[Any] = Server(
             "vaultgate",
             version=contract.version,
@@ -104,6 +108,9 @@ class McpEdge:
         try:
             scope[CALLER] = await self._admit(scope)
         except Problem as problem:
+            if problem.status == 401 and "resource_metadata" not in problem.headers.get("WWW-Authenticate", ""):
+                # Any 401 on /mcp names the metadata: it is how an MCP client learns how to authenticate.
+                problem.headers = {**problem.headers, "WWW-Authenticate": self.challenge}
             await _refuse(problem, send)
             return
         await self.manager.handle_request(scope, receive, send)
@@ -123,7 +130,7 @@ class McpEdge:
             raise Problem(
                 "unauthorized",
                 "Send 'Authorization: Bearer <api key>', or use a managed MCP server's access URL.",
-                headers={"WWW-Authenticate": f'Bearer resource_metadata="{self.resource_metadata}"'},
+                headers={"WWW-Authenticate": self.challenge},
             )
         principal = await self.authenticator.api_key(scope, bearer_token(authorization))
         if server_id is not None:
