@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import mcp_types as types
+from mcp.server.caching import CacheHint
 from mcp.server.lowlevel.server import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.exceptions import MCPError
@@ -41,6 +42,7 @@ PATH = "/mcp"
 CALLER = "vaultgate.mcp_caller"
 _ROUTE = re.compile(r"^/mcp(?:/(?P<server_id>[^/]+)(?:/(?P<token>[^/]+))?)?/?$")
 _LOOPBACK = ("localhost", "127.0.0.1", "[::1]", "::1")
+TOOLS_TTL_MS = 60_000
 # JSON-RPC error codes for refusals made before the protocol starts (the SDK uses the same range).
 _REFUSED = -32001
 
@@ -91,6 +93,8 @@ class McpEdge:
                 "Each tool is one operation of the Vaultgate REST API (the same scopes, rate limits and errors); "
                 "a failed call answers a problem object with a stable `code`."
             ),
+            # The list changes with a deploy or a server's restrictions, and differs by credential: private.
+            cache_hints={"tools/list": CacheHint(ttl_ms=TOOLS_TTL_MS, scope="private")},
             on_list_tools=self._list_tools,
             on_call_tool=self._call_tool,
         )
