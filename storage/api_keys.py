@@ -140,7 +140,7 @@ class Credential:
 
 
 # Built once: constructing the statement cost more than running it.
-_FIND_CREDENTIAL = (
+_CREDENTIAL_ROW = (
     select(
         ApiKey.id,
         ApiKey.prefix,
@@ -161,13 +161,21 @@ _FIND_CREDENTIAL = (
     )
     .join(User, User.id == ApiKey.user_id)
     .join(Organization, Organization.id == User.organization_id)
-    .where(ApiKey.key_hash == bindparam("key_hash"))
 )
+_FIND_CREDENTIAL = _CREDENTIAL_ROW.where(ApiKey.key_hash == bindparam("key_hash"))
+_FIND_CREDENTIAL_BY_ID = _CREDENTIAL_ROW.where(ApiKey.id == bindparam("key_id"))
 
 
 def find_credential(session: Session, token: str) -> Credential | None:
     """The key behind a token, as a plain row: this runs on every request, so no ORM objects."""
     row = session.connection().execute(_FIND_CREDENTIAL, {"key_hash": hash_key(token)}).first()
+    return None if row is None else Credential(*cast(tuple[Any, ...], row))
+
+
+def find_credential_by_id(session: Session, key_id: uuid.UUID) -> Credential | None:
+    """The key with this id, as `find_credential` answers it: for a credential that acts through a key (an MCP
+    server's token acts through the key that made it)."""
+    row = session.connection().execute(_FIND_CREDENTIAL_BY_ID, {"key_id": key_id}).first()
     return None if row is None else Credential(*cast(tuple[Any, ...], row))
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -127,6 +128,41 @@ class ApiKey(CredentialMixin, Base):
     last_used_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class McpServer(CredentialMixin, Base):
+    """A managed MCP server: the MCP tools its restrictions admit, reached with a Bearer key or its own path token.
+
+    The token acts through `creator_key_id`, the key that created the server or last rotated its token, and
+    only while that key works; `user_id`, the owner, is that key's user.
+    """
+
+    __tablename__ = "mcp_servers"
+    __table_args__ = (
+        Index("ix_mcp_servers_tenant_created", "organization_id", "mode", "created_at", "id"),
+        # A deleted server's name is free again: unique among the live ones only.
+        Index(
+            "ix_mcp_servers_live_name",
+            "organization_id",
+            "mode",
+            "name",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
+    kind = "mcp_server"
+
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(1000))
+    # `{capabilities?: {mode, ids}, projects?: {mode, ids}}`, as the API accepted it.
+    restrictions: Mapped[dict[str, Any]] = mapped_column()
+    token_prefix: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_expires_at: Mapped[datetime] = mapped_column()
+    creator_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_keys.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column()
 
 
 class IdempotencyRecord(Base):
