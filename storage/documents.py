@@ -52,8 +52,7 @@ class TextSegment:
 
 
 def create_document(session: Session, tenant: Tenant, new: NewDocument) -> Document:
-    if new.project_id is not None:
-        tenant.get(session, Project, new.project_id)
+    tenant.check_new_object_project(session, new.project_id)
     document = Document(
         id=new.id or uuid.uuid4(),
         organization_id=tenant.organization_id,

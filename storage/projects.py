@@ -12,6 +12,8 @@ from storage.tenancy import Tenant
 
 
 def create_project(session: Session, tenant: Tenant, name: str, description: str | None) -> Project:
+    """A new project of the tenant; Forbidden for a caller restricted to a list of projects."""
+    tenant.check_may_create_project()
     name = name.strip()
     taken = session.scalar(tenant.select(Project).where(Project.name == name))
     if taken is not None:

@@ -70,12 +70,8 @@ def _scoped(
     project_id: uuid.UUID | None,
     document_ids: list[uuid.UUID] | None,
 ) -> Select[Any]:
-    statement = statement.where(
-        Document.organization_id == tenant.organization_id,
-        Document.mode == tenant.mode,
-        Document.deleted_at.is_(None),
-        Document.status == DocumentStatus.ready,
-    )
+    # The tenant's own rule for documents (its projects too, when restricted), as `Tenant.select` applies it.
+    statement = statement.where(*tenant.conditions(Document), Document.status == DocumentStatus.ready)
     if project_id is not None:
         statement = statement.where(Document.project_id == project_id)
     if document_ids is not None:

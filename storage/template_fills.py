@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core.failures import Invalid
 from storage import jobs
 from storage.documents import require_visible
-from storage.models import Document, DocumentStatus, Job, JobStatus, Project, TemplateFill
+from storage.models import Document, DocumentStatus, Job, JobStatus, TemplateFill
 from storage.pagination import Page, Position, fetch_page
 from storage.tenancy import Tenant
 
@@ -38,9 +38,11 @@ class FillFilters:
 def check_scope(
     session: Session, tenant: Tenant, project_id: uuid.UUID | None, document_ids: list[uuid.UUID] | None
 ) -> None:
-    """NotFound for a project or document the tenant cannot see; documents must be in the project named."""
-    if project_id is not None:
-        tenant.get(session, Project, project_id)
+    """NotFound for a project or document the tenant cannot see; documents must be in the project named.
+
+    The project is also where the filled document goes: one the tenant may not create objects in is refused.
+    """
+    tenant.check_new_object_project(session, project_id)
     if not document_ids:
         return
     require_visible(session, tenant, document_ids)
@@ -57,7 +59,8 @@ def check_scope(
 def start_fill(session: Session, tenant: Tenant, new: NewFill) -> TemplateFill:
     """Record a fill of a stored template (its scope checked) and queue it; the fill's id is its job's."""
     job = jobs.enqueue(session, tenant, FILL_KIND, {}, new.max_attempts)
-    job.payload = {"fill_id": str(job.id)}
+    # Added to what `enqueue` stored (the tenant's project restriction, if any), not in its place.
+    job.payload = {**job.payload, "fill_id": str(job.id)}
     fill = TemplateFill(
         id=job.id,
         organization_id=tenant.organization_id,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.failures import Conflict
 from storage import jobs
-from storage.models import Job, JobStatus, Project, Workflow, WorkflowRun, WorkflowRunStep, WorkflowVersion, utcnow
+from storage.models import Job, JobStatus, Workflow, WorkflowRun, WorkflowRunStep, WorkflowVersion, utcnow
 from storage.pagination import Page, Position, fetch_page
 from storage.tenancy import Tenant
 
@@ -80,8 +80,7 @@ def start_run(session: Session, tenant: Tenant, workflow: Workflow, timeout_seco
     """Record a run of the workflow's current version and queue it; an enabled workflow only."""
     if not workflow.enabled:
         raise Conflict(f"The workflow {workflow.name!r} is disabled; enable it and import it again to run it.")
-    if new.project_id is not None:
-        tenant.get(session, Project, new.project_id)
+    tenant.check_new_object_project(session, new.project_id)
     run_id = uuid.uuid4()
     job = jobs.enqueue(session, tenant, RUN_KIND, {"run_id": str(run_id)}, new.max_attempts)
     run = WorkflowRun(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from storage import documents, jobs
 from storage.blobs import BlobStore, Readable, new_blob_key
-from storage.models import Document, Project
+from storage.models import Document
 from storage.tenancy import Tenant
 from vault.ingest import KIND as INGEST
 from vault.sniff import sniff
@@ -75,8 +75,8 @@ def accept_upload(
     """Check, store and queue one file; nothing is stored if the content is refused."""
     name = display_name(filename)
     content_type = sniff(source, name)
-    if project_id is not None:
-        tenant.get(session, Project, project_id)
+    # Before the bytes are stored; `create_document` checks again, for every other way a document is made.
+    tenant.check_new_object_project(session, project_id)
     return store_document(
         session,
         store,

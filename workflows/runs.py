@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from core.failures import FieldError, Invalid
 from storage import documents, workflows
 from storage.models import Workflow
-from storage.tenancy import Tenant
+from storage.tenancy import PROJECT_REQUIRED, Tenant
 from workflows.definition import Definition
 from workflows.inputs import resolve
 
@@ -27,12 +27,14 @@ def check_run_request(
 ) -> dict[str, Any]:
     """The run's input values (defaults filled in); Invalid naming every way the request breaks the definition.
 
-    A request that fits must name a project if the workflow requires one, and
-    only documents the tenant can see (NotFound for the first it cannot).
+    A request that fits must name a project if the workflow requires one (or the tenant, restricted to a
+    list of projects, does), and only documents the tenant can see (NotFound for the first it cannot).
     """
     values, errors = resolve(definition.inputs, inputs)
     if definition.requires_project and project_id is None:
         errors.append(FieldError("is required: this workflow works in a project", pointer="/project_id"))
+    elif tenant.requires_project and project_id is None:
+        errors.append(FieldError(PROJECT_REQUIRED, pointer="/project_id"))
     if errors:
         fields = ", ".join(error.pointer or "" for error in errors)
         raise Invalid(f"The run request has {len(errors)} invalid field(s): {fields}.", tuple(errors))
