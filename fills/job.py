@@ -243,7 +243,8 @@ def run(context: JobContext) -> None:
         fill = template_fills.find_fill(session, fill_id)
         if fill is None:
             raise Failure("fill_missing", "The fill's record is gone.")
-        tenant = Tenant(fill.organization_id, fill.mode)
+        # The claim's tenant is the fill's, restricted to the projects its starter was restricted to.
+        tenant = context.claim.tenant
         # The API's `document_ids` narrows the scope when it names any.
         scope = FillScope(tenant, fill.project_id, [uuid.UUID(d) for d in fill.document_ids] or None)
         blob_key, filename, user_id = fill.template_blob_key, fill.template_filename, fill.created_by

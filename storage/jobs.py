@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session
 
 from core.failures import CANCELLED_CODE, CANCELLED_MESSAGE, Conflict
 from storage.models import TERMINAL_STATUSES, Job, JobStatus, utcnow
-from storage.tenancy import Tenant
+from storage.tenancy import ProjectScope, Tenant
 
 NOTIFY_CHANNEL = "vaultgate_jobs"
+# The payload key that keeps the project restriction of the tenant that queued a job: its worker acts within it.
+PROJECT_SCOPE_KEY = "project_scope"
 
 
 class LeaseLost(Exception):
@@ -35,6 +37,7 @@ class Claim:
 
     id: uuid.UUID
     kind: str
+    # Whose job it is, restricted to the projects its starter was restricted to (a managed MCP server's).
     tenant: Tenant
     payload: dict[str, Any]
     attempt: int
@@ -45,7 +48,10 @@ class Claim:
 
 
 def enqueue(session: Session, tenant: Tenant, kind: str, payload: dict[str, Any], max_attempts: int) -> Job:
-    """Add a pending job; workers are woken when the session commits."""
+    """Add a pending job, for `tenant` as it is (restricted to some projects, it stays so when the job runs);
+    workers are woken when the session commits."""
+    if tenant.projects is not None:
+        payload = {**payload, PROJECT_SCOPE_KEY: tenant.projects.as_data()}
     job = Job(
         organization_id=tenant.organization_id,
         mode=tenant.mode,
@@ -112,8 +118,11 @@ def claim(session: Session, owner: str, lease: timedelta, kinds: list[str]) -> C
     ).first()
     if claimed is None:
         return None
-    job_id, kind, organization_id, mode, payload, attempts, max_attempts, started_at = claimed
-    return Claim(job_id, kind, Tenant(organization_id, mode), dict(payload), attempts, max_attempts, owner, started_at)
+    job_id, kind, organization_id, mode, stored, attempts, max_attempts, started_at = claimed
+    payload = dict(stored)
+    scope = payload.pop(PROJECT_SCOPE_KEY, None)
+    tenant = Tenant(organization_id, mode, ProjectScope.from_data(scope) if scope is not None else None)
+    return Claim(job_id, kind, tenant, payload, attempts, max_attempts, owner, started_at)
 
 
 def expired_beyond_retry(session: Session) -> list[Job]:
