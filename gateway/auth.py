@@ -46,6 +46,8 @@ class Principal:
     mode: Mode
     # Through a managed MCP server: which server, the operations and projects its restrictions leave (None: all).
     mcp_server_id: uuid.UUID | None = None
+    # A server token acts through the key that created it: revoking that key ends the token too.
+    creator_key_id: uuid.UUID | None = None
     allowed_operations: frozenset[str] | None = None
     project_scope: ProjectScope | None = None
 

@@ -106,6 +106,7 @@ class Authenticator:
             organization_name=credential.organization_name,
             tier=credential.tier,
             mode=credential.mode,
+            creator_key_id=credential.key_id,
         )
         principal = self._restricted(principal, access)
         self.credentials.put(remembered, principal)

@@ -380,7 +380,7 @@ def test_the_access_token_never_reaches_the_access_log(server: LiveServer) -> No
 
 
 def test_a_project_allowlist_hides_other_projects(server: LiveServer) -> None:
-    caller = Tenants(server.database_url).caller()
+    caller = Tenants(server.database_url).caller(scopes=load_contract().scopes)
     other_project = rest(server, "POST", "/projects", key=caller.key, json={"name": "Other"}).json()
     shown_project = rest(server, "POST", "/projects", key=caller.key, json={"name": "Shown"}).json()
     created = create_server(
@@ -474,3 +474,45 @@ def test_a_tool_mcp_does_not_expose_is_an_unknown_tool(server: LiveServer) -> No
         call(f"{server.url}/mcp", "auto", server.api_key, "api_keys_create", {"name": "x", "scopes": []})
 
     assert raised.group_contains(MCPError, match="Unknown tool: api_keys_create")
+
+
+def test_the_access_url_holds_no_scope_its_creating_key_lacks(server: LiveServer) -> None:
+    narrow = Tenants(server.database_url).caller(scopes=["mcp:admin", "vault:read", "meta:read"])
+    created = create_server(server, key=narrow.key)
+
+    searched = call(created["access_url"], "auto", None, "vault_search", {"q": "anchors"})
+    started = call(
+        created["access_url"],
+        "auto",
+        None,
+        "workflows_run",
+        {"workflow_id": EXAMPLES["completed_run"]["value"]["workflow_id"]},
+    )
+
+    assert not searched.is_error
+    assert started.is_error
+    assert started.structured_content["code"] == "insufficient_scope"
+    assert "workflows:write" in started.structured_content["detail"]
+
+
+def test_the_access_url_dies_with_its_creating_key(server: LiveServer) -> None:
+    creator = Tenants(server.database_url).caller(scopes=load_contract().scopes)
+    created = create_server(server, key=creator.key)
+    assert mcp_post(server, f"/mcp/{created['id']}/{created['access_token']}").status_code == 200
+
+    admin = Tenants(server.database_url).caller(organization_id=creator.organization_id)
+    assert rest(server, "DELETE", f"/api-keys/{creator.key_id}", key=admin.key).status_code == 200
+
+    refused = mcp_post(server, f"/mcp/{created['id']}/{created['access_token']}")
+    assert refused.status_code == 401
+    assert "revoked" in refused.json()["error"]["message"]
+
+
+def test_tools_list_is_cacheable_privately_for_a_minute(server: LiveServer) -> None:
+    async def listed(client: Client) -> Any:
+        return await client.list_tools()
+
+    result = with_client(f"{server.url}/mcp", "auto", server.api_key, listed)
+
+    assert result.ttl_ms == 60_000
+    assert result.cache_scope == "private"
