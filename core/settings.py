@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # The gateway's external base URL for the links it signs (e.g. https://vault.example.com); unset: the `host`
     # and `port` above. Never the request's Host header, which the caller controls.
     public_url: str | None = None
+    # For the MCP conformance test only (tests/test_mcp_conformance.py): /mcp also serves the fixture tools,
+    # resources and prompts the official conformance runner calls (gateway.agents.fixtures). Never in production.
+    mcp_conformance_fixtures: bool = False
 
     def instance_key(self) -> InstanceKey:
         """Raises `InstanceKeyError` with what to do when there is no usable key."""

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.failures import NotFound
 from core.settings import Settings
+from gateway.agents import fixtures
 from gateway.agents.bridge import Bridge, problem_result
 from gateway.agents.tools import Tool, build_tools
 from gateway.auth import Principal, bearer_token
@@ -98,6 +99,8 @@ class McpEdge:
             on_list_tools=self._list_tools,
             on_call_tool=self._call_tool,
         )
+        if settings.mcp_conformance_fixtures:
+            fixtures.install(server, self._list_tools, self._call_tool)
         self.manager = StreamableHTTPSessionManager(
             app=server, stateless=True, max_request_body_size=settings.max_json_body_bytes
         )
