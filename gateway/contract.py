@@ -59,8 +59,8 @@ class Contract:
 
     @property
     def scopes(self) -> list[str]:
-        """Every scope a credential can hold (the `Scope` schema's enum)."""
-        return list(self.document["components"]["schemas"]["Scope"]["enum"])
+        """Every scope a credential can hold (the `Scope` schema's enum; none in a contract without one)."""
+        return list(self.document.get("components", {}).get("schemas", {}).get("Scope", {}).get("enum", []))
 
     def url_for(self, operation_id: str, **parameters: object) -> str:
         """The operation's path with its path parameters filled in, e.g. for a `Location` header."""

@@ -62,7 +62,7 @@ class _Schemas:
 
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
-        self.components: dict[str, Any] = document["components"]["schemas"]
+        self.components: dict[str, Any] = document.get("components", {}).get("schemas", {})
 
     def convert(self, schema: Any, used: set[str]) -> Any:
         if isinstance(schema, list):
