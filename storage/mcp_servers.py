@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.failures import Conflict, FieldError, Invalid, NotFound
+from core.failures import Conflict, FieldError, Forbidden, Invalid, NotFound
 from storage import api_keys
 from storage.models import McpServer, Mode, Project
 from storage.pagination import Page, Position, fetch_page
@@ -264,15 +264,18 @@ def rotate_token(
     days: int,
     now: datetime,
 ) -> IssuedServer:
-    """A new token for the server; the old one stops at once.
+    """A new token for the server, acting through the calling key; the old one stops at once.
 
-    The new token acts through the calling key, so the server becomes the acting user's: an admin rotating a
-    member's server takes it over rather than receive a token acting as the member.
+    Only the server's owner rotates it, as with API keys: a token acting as another user would hand the caller
+    that user's access, and taking the server over would silently cut its owner's agents off. An admin deletes it.
     """
     server = actor.get_manageable(session, McpServer, server_id)
+    if server.user_id != actor.user_id:
+        raise Forbidden(
+            f"mcp_server {server_id} belongs to another user; only they can rotate its token (you can delete it)."
+        )
     token = _issue_token(server, grantor, days, now)
     server.creator_key_id = creator_key_id
-    server.user_id = actor.user_id
     server.updated_at = now
     session.flush()
     return IssuedServer(server, token)
