@@ -50,10 +50,11 @@ class Principal:
     creator_key_id: uuid.UUID | None = None
     allowed_operations: frozenset[str] | None = None
     project_scope: ProjectScope | None = None
+    restriction: str | None = None
 
     @property
     def tenant(self) -> Tenant:
-        return Tenant(organization_id=self.organization_id, mode=self.mode, projects=self.project_scope)
+        return Tenant(self.organization_id, self.mode, projects=self.project_scope, restriction=self.restriction)
 
     @property
     def bucket(self) -> str:

@@ -120,7 +120,11 @@ class Authenticator:
                 op.operation_id for op in self.contract.operations if rules.admits_operation(op.operation_id)
             )
         return dataclasses.replace(
-            principal, mcp_server_id=access.server_id, allowed_operations=allowed, project_scope=rules.project_scope()
+            principal,
+            mcp_server_id=access.server_id,
+            allowed_operations=allowed,
+            project_scope=rules.project_scope(),
+            restriction=rules.digest(),
         )
 
     async def _draw_lookup(self, scope: Scope) -> None:

@@ -9,6 +9,7 @@ is revoked or expires, when the token expires, or when the server is deleted.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 import uuid
@@ -86,6 +87,13 @@ class Restrictions:
         if self.projects is None:
             return None
         return ProjectScope(self.projects.mode, frozenset(uuid.UUID(project_id) for project_id in self.projects.ids))
+
+    def digest(self) -> str | None:
+        """Names these restrictions (None: unrestricted); equal restrictions, equal digests, whatever their order."""
+        if self.capabilities is None and self.projects is None:
+            return None
+        canonical = {name: {**rule, "ids": sorted(rule["ids"])} for name, rule in self.as_data().items()}
+        return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()[:32]
 
     def as_data(self) -> dict[str, Any]:
         """As stored and answered: only the rules that are set, so no restrictions is `{}`."""

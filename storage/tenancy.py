@@ -77,6 +77,9 @@ class Tenant:
     organization_id: uuid.UUID
     mode: Mode
     projects: ProjectScope | None = None
+    # A restricted caller (a managed MCP server with restrictions): a digest of those restrictions. Work derived
+    # from vault content (runs, fills, filled documents) is visible to it only when produced under the same ones.
+    restriction: str | None = None
 
     def select(self, model: type[TenantModel]) -> Select[TenantModel]:
         """`SELECT` of `model` already restricted to this tenant (and its projects); soft-deleted rows excluded."""
