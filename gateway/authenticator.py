@@ -18,7 +18,7 @@ from gateway.auth import Principal, UnknownKey, authenticate, unauthorized, unkn
 from gateway.contract import Contract
 from gateway.credential_cache import CredentialCache
 from gateway.problems import Problem
-from gateway.rate_limits import Bucket, Buckets, Policy, client_address
+from gateway.rate_limits import POLICIES, Bucket, Buckets, Draw, Level, Policy, client_address
 from storage import api_keys, mcp_servers
 from storage.database import session_scope
 from storage.models import utcnow
@@ -36,28 +36,38 @@ class Authenticator:
 
     async def api_key(self, scope: Scope, token: str) -> Principal:
         """The key's principal: remembered, else looked up (within the address's allowance unless it worked lately)."""
-        principal = self.credentials.get(token)
+        # The format first: nothing but a well-formed key may even be looked up in the cache, whose other
+        # entries (server tokens, keys through a server) must never answer for a string sent as a key.
+        if not api_keys.is_well_formed(token):
+            raise unauthorized("The API key is malformed (bad format or checksum).")
+        remembered = f"api_key:{token}"
+        principal = self.credentials.get(remembered)
         if principal is not None:
             return principal
-        # A well-formed key costs a database query to refuse; a malformed one is refused without any.
-        if api_keys.is_well_formed(token) and not self.credentials.verified_lately(token):
+        # A well-formed key costs a database query to refuse.
+        if not self.credentials.verified_lately(remembered):
             await self._draw_lookup(scope)
-        if self.credentials.known_unknown(token):
+        if self.credentials.known_unknown(remembered):
             raise unknown_key()
         try:
             principal = await to_thread.run_sync(authenticate, self.settings.database_url, token)
         except Problem as refusal:
-            self.credentials.refused(token, unknown=isinstance(refusal, UnknownKey))
+            self.credentials.refused(remembered, unknown=isinstance(refusal, UnknownKey))
             raise
-        self.credentials.put(token, principal)
+        self.credentials.put(remembered, principal)
         return principal
 
-    async def through_server(self, principal: Principal, server_id: uuid.UUID) -> Principal:
+    async def through_server(self, scope: Scope, principal: Principal, server_id: uuid.UUID) -> Principal:
         """A key's principal on `/mcp/{server_id}`: the server must be its tenant's; its restrictions apply."""
-        remembered = f"{server_id}/{principal.key_id}"
+        if principal.auth_kind != "api_key" or principal.mcp_server_id is not None:
+            raise unauthorized("Only an API key opens a managed MCP server's URL.")
+        remembered = f"mcp_server:{server_id}:key:{principal.key_id}"
         restricted = self.credentials.get(remembered)
         if restricted is not None:
             return restricted
+        # An unknown server id costs a query too: within the address's allowance unless it worked lately.
+        if not self.credentials.verified_lately(remembered):
+            await self._draw_lookup(scope)
 
         def find() -> mcp_servers.ServerAccess:
             with session_scope(self.settings.database_url) as session:
@@ -70,12 +80,12 @@ class Authenticator:
 
     async def server_token(self, scope: Scope, server_id: uuid.UUID, token: str) -> Principal:
         """The principal of a token URL: the server's creator, with at most its creating key's scopes."""
-        remembered = f"{server_id}/{token}"
+        if not mcp_servers.is_well_formed_token(token):
+            raise unauthorized("The MCP server access token is malformed.")
+        remembered = f"mcp_server:{server_id}:token:{token}"
         principal = self.credentials.get(remembered)
         if principal is not None:
             return principal
-        if not mcp_servers.is_well_formed_token(token):
-            raise unauthorized("The MCP server access token is malformed.")
         if not self.credentials.verified_lately(remembered):
             await self._draw_lookup(scope)
         if self.credentials.known_unknown(remembered):
@@ -126,6 +136,18 @@ class Authenticator:
             project_scope=rules.project_scope(),
             restriction=rules.digest(),
         )
+
+    async def draw(self, principal: Principal, cost: int) -> tuple[Policy, Draw]:
+        """Draw `cost` from the credential's bucket inside its organization's (in this mode)."""
+        policy = POLICIES[principal.tier]
+        # More keys do not mean more tokens: every key's bucket sits inside its organization's.
+        buckets = (
+            Bucket(policy.name, principal.bucket),
+            Bucket(f"{policy.name}-organization", f"organization:{principal.organization_id}:{principal.mode.value}"),
+        )
+        if not self.settings.rate_limits_enabled:
+            return policy, Draw(True, tuple(Level(b.name, policy.capacity, 0) for b in buckets), limited=False)
+        return policy, await self.buckets.draw(buckets, policy, cost)
 
     async def _draw_lookup(self, scope: Scope) -> None:
         """429 once the caller's address has looked up too many credentials not verified lately."""

@@ -53,6 +53,9 @@ class Contract:
     def operation(self, operation_id: str) -> Operation:
         return self._by_id[operation_id]
 
+    def __contains__(self, operation_id: object) -> bool:
+        return operation_id in self._by_id
+
     @property
     def version(self) -> str:
         return str(self.document["info"]["version"])

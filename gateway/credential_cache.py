@@ -84,7 +84,12 @@ class CredentialCache:
         self._entries[key_hash] = (principal, now + self.ttl)
 
     def evict_key(self, key_id: uuid.UUID) -> None:
-        self._entries = {k: v for k, v in self._entries.items() if key_id not in (v[0].key_id, v[0].creator_key_id)}
+        # `key_id` may name a key, or a managed server (whose token, and keys used through it, are cached too).
+        self._entries = {
+            k: v
+            for k, v in self._entries.items()
+            if key_id not in (v[0].key_id, v[0].creator_key_id, v[0].mcp_server_id)
+        }
 
     def verified_lately(self, token: str) -> bool:
         """Whether this key authenticated here in the last `VERIFIED_SECONDS`, and has not failed since."""

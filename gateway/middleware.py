@@ -22,7 +22,7 @@ from gateway.deprecation import deprecation_headers, refuse_after_sunset
 from gateway.errors import problem_response, translate
 from gateway.idempotency import run_idempotently
 from gateway.problems import Problem
-from gateway.rate_limits import POLICIES, Bucket, Draw, Level, rate_limit_headers
+from gateway.rate_limits import Draw, rate_limit_headers
 from gateway.request_id import add_response_headers
 from storage import idempotency
 from storage.models import utcnow
@@ -88,18 +88,19 @@ class GatewayMiddleware:
             refuse_after_sunset(operation, utcnow())
         if not acceptable(headers.get("accept"), operation.media_types):
             raise Problem("not_acceptable", f"This operation answers only {', '.join(operation.media_types)}.")
+        principal: Principal | None = None
         if operation.authenticated:
             # An MCP tool call arrives in process with its caller already authenticated, in an entry of the ASGI
             # scope that no client can set; a request from outside is authenticated by its Authorization header.
-            principal = scope.get(PRINCIPAL) or await self.authenticator.api_key(
-                scope, bearer_token(headers.get("authorization"))
-            )
+            principal = scope.get(PRINCIPAL)
+            if principal is None:
+                principal = await self.authenticator.api_key(scope, bearer_token(headers.get("authorization")))
             require_operation(principal, operation_id)
             require_scope(principal, operation.scope)
             context["token_info"] = principal
             await self._draw_tokens(scope, context, principal, scope.get(COST, operation.cost))
         receive = capped_receive(receive, scope, body_cap(self.settings, self.contract, operation_id, headers))
-        if operation.authenticated and operation.idempotency_key is not None and IDEMPOTENCY_HEADER in headers:
+        if principal is not None and operation.idempotency_key is not None and IDEMPOTENCY_HEADER in headers:
 
             def render_failure(exc: Exception) -> Response:
                 return problem_response(translate(exc, scope["method"], scope["path"], self.contract), scope["path"])
@@ -119,23 +120,14 @@ class GatewayMiddleware:
         await self.app(scope, receive, send)
 
     async def _draw_tokens(self, scope: Scope, context: dict[str, Any], principal: Principal, cost: int) -> None:
-        policy = POLICIES[principal.tier]
-        # The key's bucket inside its organization's (in this mode): more keys do not mean more tokens.
-        buckets = (
-            Bucket(policy.name, principal.bucket),
-            Bucket(f"{policy.name}-organization", f"organization:{principal.organization_id}:{principal.mode.value}"),
-        )
-        if self.settings.rate_limits_enabled:
-            draw = await self.buckets.draw(buckets, policy, cost)
-        else:
-            draw = Draw(True, tuple(Level(bucket.name, policy.capacity, 0) for bucket in buckets), limited=False)
+        policy, draw = await self.authenticator.draw(principal, cost)
         add_response_headers(scope, rate_limit_headers(policy, draw, cost))
         context["rate_limit"] = (policy, draw)
         if not draw.allowed:
-            raise Problem("rate_limited", _refusal(draw, principal), headers={"Retry-After": str(draw.retry_after)})
+            raise Problem("rate_limited", refusal(draw, principal), headers={"Retry-After": str(draw.retry_after)})
 
 
-def _refusal(draw: Draw, principal: Principal) -> str:
+def refusal(draw: Draw, principal: Principal) -> str:
     """Which bucket refused the call: the key's, or its organization's (named when both did, as it holds back every key)."""
     key, organization = draw.levels
     if organization.reset_seconds == 0:

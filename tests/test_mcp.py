@@ -15,8 +15,11 @@ import sqlalchemy
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
+from starlette.testclient import TestClient
 
+from core.settings import Settings
 from gateway.agents.tools import TOOL_NAME, tool_name
+from gateway.app import create_app
 from gateway.contract import load_contract
 from storage.database import dispose_engine, session_scope
 from storage.migrate import upgrade_to_head
@@ -211,6 +214,7 @@ def test_tool_calls_draw_the_operations_cost_from_the_keys_rest_bucket(server: L
     own_cost = load_contract().operation("meta.rate_limit").cost
 
     async def drawn(client: Client) -> int:
+        await client.list_tools()  # before measuring: the client lists tools to check results against their schema
         before = rest(server, "GET", "/meta/rate-limit", key=caller.key).json()["remaining"]
         await client.call_tool("vault_search", {"q": "anchors"})
         after = rest(server, "GET", "/meta/rate-limit", key=caller.key).json()["remaining"]
@@ -271,12 +275,45 @@ def test_a_post_must_accept_json_and_event_streams(server: LiveServer, accept: s
     assert response.status_code == 406
 
 
-def test_a_get_must_accept_event_streams(server: LiveServer) -> None:
-    response = httpx.get(
-        f"{server.url}/mcp", headers={"Authorization": f"Bearer {server.api_key}", "Accept": "application/json"}
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_only_post_is_served_as_the_server_keeps_no_session(server: LiveServer, method: str) -> None:
+    # A GET stream would stay open with nothing ever written to it (no session, no server-initiated messages).
+    response = httpx.request(
+        method,
+        f"{server.url}/mcp",
+        headers={"Authorization": f"Bearer {server.api_key}", "Accept": "text/event-stream"},
+        timeout=5,
     )
 
-    assert response.status_code == 406
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost:1@evil.example", "[::1]evil.example", "localhost:evil.example", "127.0.0.1.nip.io"]
+)
+def test_a_malformed_host_is_not_taken_for_loopback(server: LiveServer, host: str) -> None:
+    assert mcp_post(server, Authorization=f"Bearer {server.api_key}", Host=host).status_code == 421
+
+
+def test_a_loopback_origin_must_be_a_web_origin(server: LiveServer) -> None:
+    response = mcp_post(server, Authorization=f"Bearer {server.api_key}", Origin="chrome-extension://localhost")
+
+    assert response.status_code == 403
+
+
+def test_listing_tools_draws_what_meta_capabilities_costs(server: LiveServer) -> None:
+    caller = Tenants(server.database_url).caller(tier=Tier.free)
+    cost = load_contract().operation("meta.capabilities").cost
+    own_cost = load_contract().operation("meta.rate_limit").cost
+
+    async def drawn(client: Client) -> int:
+        before = rest(server, "GET", "/meta/rate-limit", key=caller.key).json()["remaining"]
+        await client.list_tools()
+        after = rest(server, "GET", "/meta/rate-limit", key=caller.key).json()["remaining"]
+        return int(before - after)
+
+    assert cost + own_cost - 1 <= with_client(f"{server.url}/mcp", "auto", caller.key, drawn) <= cost + own_cost
 
 
 # ---- managed MCP servers ---------------------------------------------------------------------------------------------
@@ -372,6 +409,9 @@ def test_a_server_of_another_tenant_is_not_found_with_a_bearer_key(server: LiveS
 def test_the_access_token_never_reaches_the_access_log(server: LiveServer) -> None:
     created = create_server(server)
     mcp_post(server, f"/mcp/{created['id']}/{created['access_token']}")
+    # A query holding a slash, or segments after the token, must not make the log forget to redact it.
+    mcp_post(server, f"/mcp/{created['id']}/{created['access_token']}?from=a/b")
+    mcp_post(server, f"/mcp/{created['id']}/{created['access_token']}/tools")
 
     log = (Path(server.database_url.removeprefix("sqlite:///")).parent / "server.log").read_text()
 
@@ -516,3 +556,73 @@ def test_tools_list_is_cacheable_privately_for_a_minute(server: LiveServer) -> N
 
     assert result.ttl_ms == 60_000
     assert result.cache_scope == "private"
+
+
+# ---- review findings: a credential answers only as what it is ------------------------------------------------------
+
+
+def test_a_remembered_server_token_is_no_api_key_under_any_spelling(server: LiveServer) -> None:
+    created = create_server(server)
+    token_url = f"/mcp/{created['id']}/{created['access_token']}"
+    assert mcp_post(server, token_url).status_code == 200  # now remembered by the process
+
+    for spelling in (
+        f"{created['id']}/{created['access_token']}",
+        f"mcp_server:{created['id']}:token:{created['access_token']}",
+        created["access_token"],
+    ):
+        minted = rest(server, "POST", "/api-keys", key=spelling, json={"name": "minted", "scopes": ["meta:read"]})
+        assert minted.status_code == 401, spelling
+        assert mcp_post(server, "/mcp", Authorization=f"Bearer {spelling}").status_code == 401, spelling
+
+
+def test_a_key_used_through_a_server_leaves_nothing_an_id_could_open(server: LiveServer) -> None:
+    victim = Tenants(server.database_url).caller(scopes=load_contract().scopes)
+    created = create_server(server, key=victim.key)
+    assert mcp_post(server, f"/mcp/{created['id']}", Authorization=f"Bearer {victim.key}").status_code == 200
+
+    # The server id and the key id are not secrets (URLs, whoami): together they must open nothing.
+    assert mcp_post(server, f"/mcp/{created['id']}/{victim.key_id}").status_code == 401
+    for spelling in (f"{created['id']}/{victim.key_id}", f"mcp_server:{created['id']}:key:{victim.key_id}"):
+        assert rest(server, "GET", "/meta/whoami", key=spelling).status_code == 401
+
+
+def test_a_restricted_token_cannot_be_carried_to_another_server(server: LiveServer) -> None:
+    narrow = create_server(server, restrictions={"projects": {"mode": "allowlist", "ids": [PROJECT_ID]}})
+    wide = create_server(server)
+    assert mcp_post(server, f"/mcp/{narrow['id']}/{narrow['access_token']}").status_code == 200
+
+    carried = mcp_post(server, f"/mcp/{wide['id']}", Authorization=f"Bearer {narrow['id']}/{narrow['access_token']}")
+
+    assert carried.status_code == 401
+
+
+def test_delete_and_narrowing_reach_keys_used_through_the_server_at_once(server: LiveServer) -> None:
+    deleted, narrowed = create_server(server), create_server(server)
+    auth = f"Bearer {server.api_key}"
+    assert mcp_post(server, f"/mcp/{deleted['id']}", Authorization=auth).status_code == 200
+    assert not call(narrowed["url"], "auto", server.api_key, "meta_whoami", {}).is_error
+
+    assert rest(server, "DELETE", f"/mcp-servers/{deleted['id']}").status_code == 204
+    blocklist = {"restrictions": {"capabilities": {"mode": "blocklist", "ids": ["meta.whoami"]}}}
+    assert rest(server, "PATCH", f"/mcp-servers/{narrowed['id']}", json=blocklist).status_code == 200
+
+    assert mcp_post(server, f"/mcp/{deleted['id']}", Authorization=auth).status_code == 404
+    refused = call(narrowed["url"], "auto", server.api_key, "meta_whoami", {})
+    assert refused.is_error
+    assert refused.structured_content["code"] == "forbidden"
+
+
+def test_unknown_server_ids_draw_the_addresses_lookup_allowance(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'vaultgate.db'}"
+    upgrade_to_head(database_url)
+    caller = Tenants(database_url).caller()
+    settings = Settings(database_url=database_url, blob_dir=tmp_path / "blobs", key_lookups_per_address=3)
+    headers = {"Authorization": f"Bearer {caller.key}", "Accept": ACCEPT, "Host": "127.0.0.1:8080"}
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+
+    with TestClient(create_app(settings)) as client:
+        statuses = [client.post(f"/mcp/{uuid.uuid4()}", json=body, headers=headers).status_code for _ in range(4)]
+
+    assert statuses[:2] == [404, 404]
+    assert statuses[-1] == 429

@@ -34,7 +34,7 @@ from gateway.agents.tools import Tool, build_tools
 from gateway.auth import Principal, bearer_token
 from gateway.authenticator import Authenticator
 from gateway.contract import Contract
-from gateway.middleware import acceptable
+from gateway.middleware import acceptable, refusal
 from gateway.problems import Problem
 from gateway.signed_urls import public_base_url
 
@@ -42,18 +42,19 @@ PATH = "/mcp"
 # The principal of the MCP request, for the tool handlers (an ASGI scope entry: no client can set it).
 CALLER = "vaultgate.mcp_caller"
 _ROUTE = re.compile(r"^/mcp(?:/(?P<server_id>[^/]+)(?:/(?P<token>[^/]+))?)?/?$")
+# Anything after a server id is, or may be, a token: logs keep none of it.
+_TOKEN_PATH = re.compile(r"^(/mcp/[^/?]+)/[^?]*")
+_HOST = re.compile(r"^(?P<name>[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$")
 _LOOPBACK = ("localhost", "127.0.0.1", "[::1]", "::1")
 TOOLS_TTL_MS = 60_000
 # JSON-RPC error codes for refusals made before the protocol starts (the SDK uses the same range).
 _REFUSED = -32001
+_RATE_LIMITED = -32029
 
 
 def redact(path: str) -> str:
-    """A path with any MCP access token replaced: the token is a credential and must not reach a log."""
-    match = _ROUTE.match(path)
-    if match and match.group("token"):
-        return f"{PATH}/{match.group('server_id')}/[redacted]"
-    return path
+    """A path (with its query) with any MCP access token replaced: the token is a credential, not for a log."""
+    return _TOKEN_PATH.sub(r"\1/[redacted]", path, count=1)
 
 
 class _RedactTokens(logging.Filter):
@@ -76,6 +77,7 @@ class McpEdge:
         self.settings = settings
         self.authenticator = authenticator
         self.tools = build_tools(contract)
+        self.list_cost = contract.operation("meta.capabilities").cost if "meta.capabilities" in contract else 1
         self.bridge = Bridge(rest_app)
         public = urlsplit(public_base_url(settings))
         self.public_host = public.netloc.lower()
@@ -128,6 +130,11 @@ class McpEdge:
             raise Problem("not_found", "No MCP endpoint here: use /mcp or a managed server's URL.")
         headers = Headers(scope=scope)
         self._check_host_and_origin(headers)
+        if scope["method"] != "POST":
+            # Stateless: no session to resume or end, and no channel for the server to speak first on.
+            raise Problem(
+                "method_not_allowed", "MCP here is stateless: send each request as a POST.", headers={"Allow": "POST"}
+            )
         self._check_accept(scope["method"], headers.get("accept"))
         server_id, token = match.group("server_id"), match.group("token")
         if token is not None:
@@ -142,26 +149,29 @@ class McpEdge:
         principal = await self.authenticator.api_key(scope, bearer_token(authorization))
         if server_id is not None:
             try:
-                principal = await self.authenticator.through_server(principal, _server_id(server_id))
+                principal = await self.authenticator.through_server(scope, principal, _server_id(server_id))
             except NotFound:
                 raise _no_such_server() from None
         return principal
 
     def _check_host_and_origin(self, headers: Headers) -> None:
         host = (headers.get("host") or "").lower()
-        if host != self.public_host and _hostname(host) not in _LOOPBACK:
+        if host != self.public_host and not _is_loopback(host):
             raise Problem("misdirected_request", "This Host is not the gateway's public host.")
         origin = headers.get("origin")
         if origin is None:
             return
         origin = origin.lower()
-        if origin != self.public_origin and _hostname(urlsplit(origin).netloc) not in _LOOPBACK:
+        parts = urlsplit(origin)
+        # Local tools (an inspector on another port) are loopback origins; any other page is refused.
+        local = parts.scheme in ("http", "https") and _is_loopback(parts.netloc)
+        if origin != self.public_origin and not local:
             raise Problem("forbidden", "Requests from this Origin are refused (DNS rebinding protection).")
 
     @staticmethod
     def _check_accept(method: str, accept: str | None) -> None:
-        needed = ("application/json", "text/event-stream") if method == "POST" else ("text/event-stream",)
-        if method in ("POST", "GET") and not all(_accepts(accept, media_type) for media_type in needed):
+        needed = ("application/json", "text/event-stream")
+        if not all(_accepts(accept, media_type) for media_type in needed):
             raise Problem("not_acceptable", f"MCP over HTTP needs 'Accept: {', '.join(needed)}'.")
 
     def _visible(self, principal: Principal) -> list[Tool]:
@@ -170,6 +180,12 @@ class McpEdge:
 
     async def _list_tools(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         principal = _caller(ctx)
+        # The list is what `meta.capabilities` answers over REST, and costs what it costs.
+        _policy, draw = await self.authenticator.draw(principal, self.list_cost)
+        if not draw.allowed:
+            raise MCPError(
+                _RATE_LIMITED, refusal(draw, principal), {"code": "rate_limited", "retry_after": draw.retry_after}
+            )
         return types.ListToolsResult(tools=[_describe(tool) for tool in self._visible(principal)])
 
     async def _call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
@@ -219,10 +235,10 @@ def _server_id(text: str) -> uuid.UUID:
         raise _no_such_server() from None
 
 
-def _hostname(netloc: str) -> str:
-    if netloc.startswith("["):
-        return netloc[: netloc.find("]") + 1]
-    return netloc.rsplit(":", 1)[0] if ":" in netloc else netloc
+def _is_loopback(netloc: str) -> bool:
+    """`localhost`, `127.0.0.1` or `[::1]`, with any port; anything malformed is not."""
+    match = _HOST.match(netloc)
+    return match is not None and match.group("name") in _LOOPBACK
 
 
 def _accepts(accept: str | None, media_type: str) -> bool:
