@@ -100,6 +100,9 @@ class McpEdge:
             cache_hints={"tools/list": CacheHint(ttl_ms=TOOLS_TTL_MS, scope="private")},
             on_list_tools=self._list_tools,
             on_call_tool=self._call_tool,
+            # 2026-07-28 checks `Mcp-Param-*` headers against the tool's schema; without this the SDK would build
+            # (and draw for) the whole tools/list on every call.
+            get_tool_input_schema=self._input_schema,
         )
         if settings.mcp_conformance_fixtures:
             fixtures.install(server, self._list_tools, self._call_tool)
@@ -173,6 +176,10 @@ class McpEdge:
         needed = ("application/json", "text/event-stream")
         if not all(_accepts(accept, media_type) for media_type in needed):
             raise Problem("not_acceptable", f"MCP over HTTP needs 'Accept: {', '.join(needed)}'.")
+
+    def _input_schema(self, name: str) -> dict[str, Any] | None:
+        tool = self.tools.get(name)
+        return None if tool is None else tool.input_schema
 
     def _visible(self, principal: Principal) -> list[Tool]:
         allowed = principal.allowed_operations
