@@ -52,6 +52,27 @@ class Principal:
     project_scope: ProjectScope | None = None
     restriction: str | None = None
 
+    @classmethod
+    def of_key(cls, key: api_keys.Credential) -> Principal:
+        """The principal an API key authenticates (also what a managed server's token acts as: its creating key)."""
+        return cls(
+            auth_kind="api_key",
+            key_id=key.key_id,
+            key_prefix=key.prefix,
+            key_name=key.name,
+            key_expires_at=key.expires_at,
+            scopes=frozenset(key.scopes),
+            user_id=key.user_id,
+            user_email=key.user_email,
+            user_name=key.user_name,
+            user_role=key.user_role,
+            user_permissions=tuple(key.user_permissions),
+            organization_id=key.organization_id,
+            organization_name=key.organization_name,
+            tier=key.tier,
+            mode=key.mode,
+        )
+
     @property
     def tenant(self) -> Tenant:
         return Tenant(self.organization_id, self.mode, projects=self.project_scope, restriction=self.restriction)
@@ -121,23 +142,7 @@ def authenticate(database_url: str, token: str) -> Principal:
         if reason is not None:
             raise unauthorized(f"The API key has {'been revoked' if reason == 'revoked' else 'expired'}.")
         api_keys.mark_credential_used(session, key, now)
-    return Principal(
-        auth_kind="api_key",
-        key_id=key.key_id,
-        key_prefix=key.prefix,
-        key_name=key.name,
-        key_expires_at=key.expires_at,
-        scopes=frozenset(key.scopes),
-        user_id=key.user_id,
-        user_email=key.user_email,
-        user_name=key.user_name,
-        user_role=key.user_role,
-        user_permissions=tuple(key.user_permissions),
-        organization_id=key.organization_id,
-        organization_name=key.organization_name,
-        tier=key.tier,
-        mode=key.mode,
-    )
+    return Principal.of_key(key)
 
 
 def may_read_vault_content(principal: Principal) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Callable
 
 from anyio import to_thread
 from starlette.types import Scope
@@ -40,85 +41,65 @@ class Authenticator:
         # entries (server tokens, keys through a server) must never answer for a string sent as a key.
         if not api_keys.is_well_formed(token):
             raise unauthorized("The API key is malformed (bad format or checksum).")
-        remembered = f"api_key:{token}"
-        principal = self.credentials.get(remembered)
-        if principal is not None:
-            return principal
-        # A well-formed key costs a database query to refuse.
-        if not self.credentials.verified_lately(remembered):
-            await self._draw_lookup(scope)
-        if self.credentials.known_unknown(remembered):
-            raise unknown_key()
-        try:
-            principal = await to_thread.run_sync(authenticate, self.settings.database_url, token)
-        except Problem as refusal:
-            self.credentials.refused(remembered, unknown=isinstance(refusal, UnknownKey))
-            raise
-        self.credentials.put(remembered, principal)
-        return principal
+        database_url = self.settings.database_url
+        return await self._resolve(scope, f"api_key:{token}", unknown_key, lambda: authenticate(database_url, token))
 
     async def through_server(self, scope: Scope, principal: Principal, server_id: uuid.UUID) -> Principal:
         """A key's principal on `/mcp/{server_id}`: the server must be its tenant's; its restrictions apply."""
         if principal.auth_kind != "api_key" or principal.mcp_server_id is not None:
             raise unauthorized("Only an API key opens a managed MCP server's URL.")
-        remembered = f"mcp_server:{server_id}:key:{principal.key_id}"
-        restricted = self.credentials.get(remembered)
-        if restricted is not None:
-            return restricted
-        # An unknown server id costs a query too: within the address's allowance unless it worked lately.
-        if not self.credentials.verified_lately(remembered):
-            await self._draw_lookup(scope)
 
-        def find() -> mcp_servers.ServerAccess:
+        def find() -> Principal:
             with session_scope(self.settings.database_url) as session:
-                return mcp_servers.server_in_tenant(session, principal.tenant, server_id)
+                access = mcp_servers.server_in_tenant(session, principal.tenant, server_id)  # NotFound otherwise
+            return self._restricted(principal, access)
 
-        access = await to_thread.run_sync(find)
-        restricted = self._restricted(principal, access)
-        self.credentials.put(remembered, restricted)
-        return restricted
+        return await self._resolve(scope, f"mcp_server:{server_id}:key:{principal.key_id}", _unknown_token, find)
 
     async def server_token(self, scope: Scope, server_id: uuid.UUID, token: str) -> Principal:
         """The principal of a token URL: the server's creator, with at most its creating key's scopes."""
         if not mcp_servers.is_well_formed_token(token):
             raise unauthorized("The MCP server access token is malformed.")
-        remembered = f"mcp_server:{server_id}:token:{token}"
+
+        def find() -> Principal:
+            with session_scope(self.settings.database_url) as session:
+                access = mcp_servers.access_by_token(session, server_id, token, utcnow())
+            if isinstance(access, str):
+                raise _unknown_token() if access == "unknown" else unauthorized(_TOKEN_REFUSALS[access])
+            as_creator = Principal.of_key(access.credential)
+            principal = dataclasses.replace(
+                as_creator,
+                auth_kind="mcp_server_token",
+                key_id=access.server_id,
+                key_prefix=access.token_prefix,
+                key_name=access.name,
+                key_expires_at=access.token_expires_at,
+                creator_key_id=as_creator.key_id,
+            )
+            return self._restricted(principal, access)
+
+        return await self._resolve(scope, f"mcp_server:{server_id}:token:{token}", _unknown_token, find)
+
+    async def _resolve(
+        self, scope: Scope, remembered: str, unknown: Callable[[], Problem], find: Callable[[], Principal]
+    ) -> Principal:
+        """A credential's principal, from the cache or `find` (run in a thread; it raises the refusal).
+
+        Looking up a credential not verified here lately draws from the caller's address allowance, so forged
+        credentials (and unknown server ids) cost the prober, not the database.
+        """
         principal = self.credentials.get(remembered)
         if principal is not None:
             return principal
         if not self.credentials.verified_lately(remembered):
             await self._draw_lookup(scope)
         if self.credentials.known_unknown(remembered):
-            raise _unknown_token()
-
-        def find() -> mcp_servers.ServerAccess | str:
-            with session_scope(self.settings.database_url) as session:
-                return mcp_servers.access_by_token(session, server_id, token, utcnow())
-
-        access = await to_thread.run_sync(find)
-        if isinstance(access, str):
-            self.credentials.refused(remembered, unknown=access == "unknown")
-            raise _unknown_token() if access == "unknown" else unauthorized(_TOKEN_REFUSALS[access])
-        credential = access.credential
-        principal = Principal(
-            auth_kind="mcp_server_token",
-            key_id=access.server_id,
-            key_prefix=access.token_prefix,
-            key_name=access.name,
-            key_expires_at=access.token_expires_at,
-            scopes=frozenset(credential.scopes),
-            user_id=credential.user_id,
-            user_email=credential.user_email,
-            user_name=credential.user_name,
-            user_role=credential.user_role,
-            user_permissions=tuple(credential.user_permissions),
-            organization_id=credential.organization_id,
-            organization_name=credential.organization_name,
-            tier=credential.tier,
-            mode=credential.mode,
-            creator_key_id=credential.key_id,
-        )
-        principal = self._restricted(principal, access)
+            raise unknown()
+        try:
+            principal = await to_thread.run_sync(find)
+        except Problem as refusal:
+            self.credentials.refused(remembered, unknown=isinstance(refusal, UnknownKey))
+            raise
         self.credentials.put(remembered, principal)
         return principal
 

@@ -451,18 +451,29 @@ def start_server(
     raise RuntimeError(f"server did not start; see {log_path}:\n{log_path.read_text()[-2000:]}")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A real `vaultgate serve` process on a fresh SQLite database, with one seeded key."""
-    directory = tmp_path_factory.mktemp("live")
+@contextmanager
+def running_server(
+    directory: Path, *, seed_examples: bool = True, extra_env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """A real `vaultgate serve` process on a fresh SQLite database in `directory`, with one seeded key (every
+    scope; enterprise, so a run exercises the operations rather than the rate limiter)."""
     database_url = f"sqlite:///{directory / 'vaultgate.db'}"
     upgrade_to_head(database_url)
-    # Enterprise: the run should exercise the operations, not mostly the rate limiter.
     caller = Tenants(database_url).caller(scopes=load_contract().scopes, tier=Tier.enterprise)
-    seed_spec_examples(database_url, directory / "blobs", caller)
+    if seed_examples:
+        seed_spec_examples(database_url, directory / "blobs", caller)
     dispose_engine(database_url)
     port = free_port()
-    process = start_server(database_url, port, directory / "server.log")
-    yield LiveServer(f"http://127.0.0.1:{port}", caller.key, database_url, process.pid)
-    process.terminate()
-    process.wait(timeout=10)
+    process = start_server(database_url, port, directory / "server.log", extra_env)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", caller.key, database_url, process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A live server shared by the whole run (the contract run's, among others)."""
+    with running_server(tmp_path_factory.mktemp("live")) as server:
+        yield server

@@ -21,10 +21,10 @@ from core.settings import Settings
 from gateway.agents.tools import TOOL_NAME, tool_name
 from gateway.app import create_app
 from gateway.contract import load_contract
-from storage.database import dispose_engine, session_scope
+from storage.database import session_scope
 from storage.migrate import upgrade_to_head
 from storage.models import McpServer, Mode, Project, Tier, utcnow
-from tests.conftest import Caller, LiveServer, Tenants, free_port, seed_spec_examples, start_server
+from tests.conftest import Caller, LiveServer, Tenants, running_server
 
 T = TypeVar("T")
 MODES = ["legacy", "auto"]  # 2025-11-25 with its handshake; the newest both sides speak (2026-07-28)
@@ -35,17 +35,8 @@ PROJECT_ID = "0c6f2f7e-5b1a-4d8e-9f3c-2a1b4c5d6e7f"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    directory = tmp_path_factory.mktemp("mcp")
-    database_url = f"sqlite:///{directory / 'vaultgate.db'}"
-    upgrade_to_head(database_url)
-    caller = Tenants(database_url).caller(scopes=load_contract().scopes, tier=Tier.enterprise)
-    seed_spec_examples(database_url, directory / "blobs", caller)
-    dispose_engine(database_url)
-    port = free_port()
-    process = start_server(database_url, port, directory / "server.log")
-    yield LiveServer(f"http://127.0.0.1:{port}", caller.key, database_url, process.pid)
-    process.terminate()
-    process.wait(timeout=10)
+    with running_server(tmp_path_factory.mktemp("mcp")) as live:
+        yield live
 
 
 def with_client(url: str, mode: str, key: str | None, use: Callable[[Client], Awaitable[T]]) -> T:

@@ -31,10 +31,7 @@ from mcp.client.streamable_http import streamable_http_client
 from gateway.agents import fixtures
 from gateway.agents.tools import tool_name
 from gateway.contract import load_contract
-from storage.database import dispose_engine
-from storage.migrate import upgrade_to_head
-from storage.models import Tier
-from tests.conftest import ROOT, LiveServer, Tenants, free_port, start_server
+from tests.conftest import ROOT, LiveServer, running_server
 
 # A stateless server cannot make a request of the client in the middle of a tool call: the client's answer
 # would come back in another POST, to any gateway process, with no session to route it by (the SDK's stateless
@@ -111,17 +108,9 @@ def node_env(node_bin: Path, home: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def fixtures_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    directory = tmp_path_factory.mktemp("conformance")
-    database_url = f"sqlite:///{directory / 'vaultgate.db'}"
-    upgrade_to_head(database_url)
-    caller = Tenants(database_url).caller(scopes=load_contract().scopes, tier=Tier.enterprise)
-    dispose_engine(database_url)
-    port = free_port()
     extra_env = {"VAULTGATE_MCP_CONFORMANCE_FIXTURES": "1"}
-    process = start_server(database_url, port, directory / "server.log", extra_env)
-    yield LiveServer(f"http://127.0.0.1:{port}", caller.key, database_url, process.pid)
-    process.terminate()
-    process.wait(timeout=10)
+    with running_server(tmp_path_factory.mktemp("conformance"), seed_examples=False, extra_env=extra_env) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")
