@@ -243,7 +243,7 @@ def run(context: JobContext) -> None:
         fill = template_fills.find_fill(session, fill_id)
         if fill is None:
             raise Failure("fill_missing", "The fill's record is gone.")
-        # The claim's tenant is the fill's, restricted to the projects its starter was restricted to.
+        # The claim's tenant is the fill's, restricted as its starter was (projects, restrictions digest).
         tenant = context.claim.tenant
         # The API's `document_ids` narrows the scope when it names any.
         scope = FillScope(tenant, fill.project_id, [uuid.UUID(d) for d in fill.document_ids] or None)
@@ -254,7 +254,15 @@ def run(context: JobContext) -> None:
         context,
         fill_id,
         tenant,
-        NewFile(user_id, io.BytesIO(data), filled_name(filename), DOCX, scope.project_id, metadata),
+        NewFile(
+            user_id,
+            io.BytesIO(data),
+            filled_name(filename),
+            DOCX,
+            scope.project_id,
+            metadata,
+            restriction=tenant.work_restriction,
+        ),
     )
 
 

@@ -70,6 +70,7 @@ def fill_stored_template(
         scope.project_id,
         {"template_document_id": str(template_id)},
         document_id=document_id,
+        restriction=scope.tenant.work_restriction,
     )
 
     def store(session: Session) -> None:

@@ -34,6 +34,9 @@ class NewDocument:
     metadata: dict[str, Any]
     # Chosen ahead when a result must name the document before the transaction that makes it commits.
     id: uuid.UUID | None = None
+    # Made by work from the vault (a fill): the restriction it was produced under (`Tenant.work_restriction`).
+    # None for an upload, which its project alone governs.
+    restriction: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ def create_document(session: Session, tenant: Tenant, new: NewDocument) -> Docum
         status=DocumentStatus.pending,
         progress=0,
         stage="Queued",
+        restriction=new.restriction,
     )
     session.add(document)
     session.flush()

@@ -25,6 +25,8 @@ from storage.tenancy import ProjectScope, Tenant
 NOTIFY_CHANNEL = "vaultgate_jobs"
 # The payload key that keeps the project restriction of the tenant that queued a job: its worker acts within it.
 PROJECT_SCOPE_KEY = "project_scope"
+# And its restrictions' digest: what the job reads and produces is visible under those restrictions only.
+RESTRICTION_KEY = "restriction"
 
 
 class LeaseLost(Exception):
@@ -37,7 +39,7 @@ class Claim:
 
     id: uuid.UUID
     kind: str
-    # Whose job it is, restricted to the projects its starter was restricted to (a managed MCP server's).
+    # Whose job it is, restricted as its starter was (a managed MCP server's projects and restrictions digest).
     tenant: Tenant
     payload: dict[str, Any]
     attempt: int
@@ -48,10 +50,12 @@ class Claim:
 
 
 def enqueue(session: Session, tenant: Tenant, kind: str, payload: dict[str, Any], max_attempts: int) -> Job:
-    """Add a pending job, for `tenant` as it is (restricted to some projects, it stays so when the job runs);
-    workers are woken when the session commits."""
+    """Add a pending job, for `tenant` as it is (restricted, it stays so when the job runs); workers are woken
+    when the session commits."""
     if tenant.projects is not None:
         payload = {**payload, PROJECT_SCOPE_KEY: tenant.projects.as_data()}
+    if tenant.restriction is not None:
+        payload = {**payload, RESTRICTION_KEY: tenant.restriction}
     job = Job(
         organization_id=tenant.organization_id,
         mode=tenant.mode,
@@ -121,7 +125,8 @@ def claim(session: Session, owner: str, lease: timedelta, kinds: list[str]) -> C
     job_id, kind, organization_id, mode, stored, attempts, max_attempts, started_at = claimed
     payload = dict(stored)
     scope = payload.pop(PROJECT_SCOPE_KEY, None)
-    tenant = Tenant(organization_id, mode, ProjectScope.from_data(scope) if scope is not None else None)
+    restriction = payload.pop(RESTRICTION_KEY, None)
+    tenant = Tenant(organization_id, mode, ProjectScope.from_data(scope) if scope is not None else None, restriction)
     return Claim(job_id, kind, tenant, payload, attempts, max_attempts, owner, started_at)
 
 

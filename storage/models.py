@@ -231,6 +231,9 @@ class Document(TenantMixin, Base):
     text: Mapped[str | None] = mapped_column(Text)
     segments: Mapped[list[Any] | None] = mapped_column(JSON)
     job_id: Mapped[uuid.UUID | None] = mapped_column()
+    # The restriction (a managed MCP server's digest, or "none") of the work that produced the document, a filled
+    # template; NULL for an upload, original content that its project alone governs.
+    restriction: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column()
 
@@ -338,6 +341,9 @@ class WorkflowRun(TenantMixin, Base):
     outputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     timeout_seconds: Mapped[int] = mapped_column()
     job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"))
+    # The restriction its starter worked under (a managed MCP server's digest, "none" when unrestricted; NULL
+    # before it was recorded, read as "none"): its results are visible only under the same restriction.
+    restriction: Mapped[str | None] = mapped_column(String(32))
 
     job: Mapped[Job] = relationship(lazy="joined")
 
@@ -372,5 +378,8 @@ class TemplateFill(TenantMixin, Base):
     template_blob_key: Mapped[str] = mapped_column(String(200))
     filled_document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
     job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"))
+    # The restriction its starter worked under (a managed MCP server's digest, "none" when unrestricted; NULL
+    # before it was recorded, read as "none"): its results are visible only under the same restriction.
+    restriction: Mapped[str | None] = mapped_column(String(32))
 
     job: Mapped[Job] = relationship(lazy="joined")

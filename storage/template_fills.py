@@ -57,7 +57,10 @@ def check_scope(
 
 
 def start_fill(session: Session, tenant: Tenant, new: NewFill) -> TemplateFill:
-    """Record a fill of a stored template (its scope checked) and queue it; the fill's id is its job's."""
+    """Record a fill of a stored template (its scope checked) and queue it; the fill's id is its job's.
+
+    The fill records the tenant's restriction, as the document it makes will: vault content as the tenant read it.
+    """
     job = jobs.enqueue(session, tenant, FILL_KIND, {}, new.max_attempts)
     # Added to what `enqueue` stored (the tenant's project restriction, if any), not in its place.
     job.payload = {**job.payload, "fill_id": str(job.id)}
@@ -71,6 +74,7 @@ def start_fill(session: Session, tenant: Tenant, new: NewFill) -> TemplateFill:
         template_filename=new.template_filename,
         template_blob_key=new.template_blob_key,
         job_id=job.id,
+        restriction=tenant.work_restriction,
         job=job,
     )
     session.add(fill)

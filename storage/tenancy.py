@@ -4,6 +4,11 @@ Two selectors: `Tenant` for the organization's data in one mode, and `Actor`
 for credentials, which are owner-or-admin inside the tenant. A tenant may also
 carry a `ProjectScope` (a managed MCP server restricted to some projects): its
 rows are then filtered here, in every query, never by post-filtering results.
+
+A restricted tenant also carries its restrictions' digest. Runs and fills read
+the vault as their starter could, so their results (outputs, filled documents)
+are visible only to a tenant with the very same restrictions: a row records
+the restriction it was produced under (`UNRESTRICTED` when there was none).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from core.failures import Forbidden, Invalid, NotFound
-from storage.models import CredentialMixin, Mode, Project, TenantMixin
+from storage.models import CredentialMixin, Document, Mode, Project, TemplateFill, TenantMixin, WorkflowRun
 
 TenantModel = TypeVar("TenantModel", bound=TenantMixin)
 CredentialModel = TypeVar("CredentialModel", bound=CredentialMixin)
@@ -26,6 +31,9 @@ PROJECT_REQUIRED = (
     "is required: this MCP server is restricted to a list of projects, "
     "and an object in none of them would be out of its reach"
 )
+# What work started by an unrestricted caller records as its restriction. Never a digest (those are 32 hex
+# digits); a row from before restrictions were recorded holds NULL, which every query reads the same way.
+UNRESTRICTED = "none"
 
 
 class ListMode(enum.StrEnum):
@@ -97,7 +105,25 @@ class Tenant:
             admitted = self.project_filter(project_column)
             if admitted is not None:
                 found.append(admitted)
+        produced_under = self._restriction_filter(model)
+        if produced_under is not None:
+            found.append(produced_under)
         return found
+
+    def _restriction_filter(self, model: type[TenantModel]) -> ColumnElement[bool] | None:
+        """Work derived from the vault only if produced under this tenant's restriction; uploads stay visible."""
+        if self.restriction is None:
+            return None
+        if issubclass(model, WorkflowRun | TemplateFill):
+            return model.restriction == self.restriction
+        if issubclass(model, Document):
+            return or_(Document.restriction.is_(None), Document.restriction == self.restriction)
+        return None
+
+    @property
+    def work_restriction(self) -> str:
+        """What work this tenant starts records as produced under: its restriction, or `UNRESTRICTED`."""
+        return self.restriction or UNRESTRICTED
 
     def project_filter(self, column: InstrumentedAttribute[Any]) -> ColumnElement[bool] | None:
         """The condition on a project id column that this tenant's project restriction sets; None without one."""

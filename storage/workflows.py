@@ -77,7 +77,10 @@ def get_version(session: Session, workflow_id: uuid.UUID, version: int) -> Workf
 
 
 def start_run(session: Session, tenant: Tenant, workflow: Workflow, timeout_seconds: int, new: NewRun) -> WorkflowRun:
-    """Record a run of the workflow's current version and queue it; an enabled workflow only."""
+    """Record a run of the workflow's current version and queue it; an enabled workflow only.
+
+    The run records the tenant's restriction: its outputs are vault content as the tenant could read it.
+    """
     if not workflow.enabled:
         raise Conflict(f"The workflow {workflow.name!r} is disabled; enable it and import it again to run it.")
     tenant.check_new_object_project(session, new.project_id)
@@ -94,6 +97,7 @@ def start_run(session: Session, tenant: Tenant, workflow: Workflow, timeout_seco
         inputs=new.inputs,
         timeout_seconds=timeout_seconds,
         job_id=job.id,
+        restriction=tenant.work_restriction,
         job=job,
     )
     session.add(run)

@@ -97,6 +97,8 @@ class NewFile:
     project_id: uuid.UUID | None
     metadata: dict[str, Any]
     document_id: uuid.UUID | None = None
+    # A file made from the vault (a filled template): the restriction it was made under; None for an upload.
+    restriction: str | None = None
 
 
 def store_blob(session: Session, store: BlobStore, tenant: Tenant, source: Readable) -> str:
@@ -125,6 +127,7 @@ def store_document(session: Session, store: BlobStore, tenant: Tenant, new: NewF
             blob_key=blob_key,
             metadata=new.metadata,
             id=new.document_id,
+            restriction=new.restriction,
         ),
     )
     job = jobs.enqueue(session, tenant, INGEST, {"document_id": str(document.id)}, max_attempts)
