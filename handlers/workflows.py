@@ -11,7 +11,7 @@ from gateway.contract import load_contract
 from gateway.cursors import pager_for
 from storage import workflows
 from storage.models import TERMINAL_STATUSES, UNSUCCESSFUL_STATUSES, JobStatus, Workflow, WorkflowRun
-from workflows.actions import required_scopes
+from workflows.actions import check_steps_admitted, required_scopes
 from workflows.definition import Definition
 from workflows.ids import parse_run_id, parse_workflow_id, run_public_id, workflow_public_id
 from workflows.runs import check_run_request, current_definition
@@ -95,6 +95,7 @@ def run(*, workflow_id: str, body: dict[str, Any] | None = None) -> tuple[dict[s
     with database_session() as session:
         workflow, definition = current_definition(session, principal.tenant, parse_workflow_id(workflow_id))
         require_scopes(principal, _run_scopes(definition), "Running this workflow requires, for its steps,")
+        check_steps_admitted(definition, principal.allowed_operations)
         values = check_run_request(session, principal.tenant, definition, body.get("inputs") or {}, project_id)
         started = workflows.start_run(
             session,

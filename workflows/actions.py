@@ -20,7 +20,7 @@ import jsonschema
 import regex
 from sqlalchemy.orm import Session
 
-from core.failures import Conflict, Failure, Invalid, NotFound, Unsupported
+from core.failures import Conflict, Failure, Forbidden, Invalid, NotFound, Unsupported
 from core.settings import Settings
 from fills.job import FillScope
 from fills.stored import fill_stored_template
@@ -249,28 +249,47 @@ def fill_template(scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Action:
-    """A built-in action, and the scope a key must hold to run a workflow with a step using it."""
+    """A built-in action, the scope a key must hold and the operation a managed MCP server's restrictions must
+    admit to run a workflow with a step using it."""
 
     perform: Callable[[Scope, dict[str, Any]], dict[str, Any]]
     # A run acts with the reach of its steps, so starting one needs what doing their work by hand would: a step's
     # result (documents, hits, fields, verdicts, summaries) is vault content, `vault:read` as for `vault.search`;
     # a fill needs `templates:write`, as `templates.start_fill` does.
     required_scope: str
+    # For the same reason, the operation whose work the step does (None: one that reads nothing from the vault):
+    # a server whose restrictions leave out `vault.search` must not search through a step either.
+    operation: str | None
 
     def __call__(self, scope: Scope, arguments: dict[str, Any]) -> dict[str, Any]:
         return self.perform(scope, arguments)
 
 
 ACTIONS: dict[str, Action] = {
-    "select_documents": Action(select_documents, "vault:read"),
-    "search": Action(search, "vault:read"),
-    "extract_fields": Action(extract_fields, "vault:read"),
-    "check_rules": Action(check_rules, "vault:read"),
-    "summarize": Action(summarize, "vault:read"),
-    "fill_template": Action(fill_template, "templates:write"),
+    "select_documents": Action(select_documents, "vault:read", "vault.list_documents"),
+    "search": Action(search, "vault:read", "vault.search"),
+    # These three read whole documents' text.
+    "extract_fields": Action(extract_fields, "vault:read", "vault.get_document_text"),
+    "check_rules": Action(check_rules, "vault:read", "vault.get_document_text"),
+    "summarize": Action(summarize, "vault:read", "vault.get_document_text"),
+    "fill_template": Action(fill_template, "templates:write", "templates.start_fill"),
 }
 
 
 def required_scopes(definition: Definition) -> frozenset[str]:
     """The scopes a key needs to run `definition`, besides `workflows.run`'s own: those of its steps' actions."""
     return frozenset(ACTIONS[step.action].required_scope for step in definition.steps)
+
+
+def check_steps_admitted(definition: Definition, allowed_operations: frozenset[str] | None) -> None:
+    """Forbidden naming the first step whose operation `allowed_operations` (a managed MCP server's restrictions;
+    None: unrestricted) leaves out."""
+    if allowed_operations is None:
+        return
+    for step in definition.steps:
+        operation = ACTIONS[step.action].operation
+        if operation is not None and operation not in allowed_operations:
+            raise Forbidden(
+                f"Step '{step.name}' ({step.action}) needs {operation}, "
+                "which this MCP server's restrictions do not allow."
+            )
