@@ -617,3 +617,37 @@ def test_unknown_server_ids_draw_the_addresses_lookup_allowance(tmp_path: Path) 
 
     assert statuses[:2] == [404, 404]
     assert statuses[-1] == 429
+
+
+def test_a_restricted_server_sees_only_the_runs_started_under_its_restrictions(server: LiveServer) -> None:
+    example = EXAMPLES["completed_run"]["value"]
+    restricted = create_server(server, restrictions={"projects": {"mode": "allowlist", "ids": [PROJECT_ID]}})
+    arguments = {"workflow_id": example["workflow_id"], "inputs": example["inputs"], "project_id": PROJECT_ID}
+
+    # A run in the admitted project, but started by an unrestricted key: its outputs may come from anywhere.
+    body = {"inputs": example["inputs"], "project_id": PROJECT_ID}
+    outside = rest(server, "POST", f"/workflows/{example['workflow_id']}/runs", json=body).json()
+    assert "run_id" in outside, outside
+    inside = call(restricted["access_url"], "auto", None, "workflows_run", arguments).structured_content
+
+    seen = call(restricted["access_url"], "auto", None, "workflows_get_run_status", {"run_id": outside["run_id"]})
+    own = call(restricted["access_url"], "auto", None, "workflows_get_run_status", {"run_id": inside["run_id"]})
+    listed = call(restricted["access_url"], "auto", None, "workflows_list_runs", {"limit": 100}).structured_content
+
+    assert seen.is_error
+    assert seen.structured_content["code"] == "not_found"
+    assert not own.is_error
+    assert [run["run_id"] for run in listed["data"]] == [inside["run_id"]]
+
+
+def test_a_capability_allowlist_cannot_be_widened_by_a_workflows_steps(server: LiveServer) -> None:
+    example = EXAMPLES["completed_run"]["value"]
+    allowlist = {"capabilities": {"mode": "allowlist", "ids": ["workflows.run", "workflows.get_run_status"]}}
+    restricted = create_server(server, restrictions=allowlist)
+    arguments = {"workflow_id": example["workflow_id"], "inputs": example["inputs"], "project_id": PROJECT_ID}
+
+    refused = call(restricted["access_url"], "auto", None, "workflows_run", arguments)
+
+    assert refused.is_error
+    assert refused.structured_content["code"] == "forbidden"
+    assert "vault." in refused.structured_content["detail"]
