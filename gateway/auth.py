@@ -100,8 +100,10 @@ class Principal:
         (a minted key's secret, say) — a replay skips the handler's own checks.
         """
         caller = f"user:{self.user_id}/{self.bucket}"
-        # A restricted server must not replay what the same key was answered outside its restrictions.
-        return caller if self.mcp_server_id is None else f"{caller}/mcp_server:{self.mcp_server_id}"
+        # A server must not replay what the same key was answered outside its restrictions, or under others.
+        if self.mcp_server_id is None:
+            return caller
+        return f"{caller}/mcp_server:{self.mcp_server_id}/{self.restriction or 'unrestricted'}"
 
 
 class UnknownKey(Problem):

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from core.failures import Conflict, Forbidden, Invalid
-from storage.models import ApiKey, Mode, Organization, Role, Tier, User, utcnow
+from storage.models import ApiKey, McpServer, Mode, Organization, Role, Tier, User, utcnow
 from storage.pagination import Page, Position, fetch_page
 from storage.tenancy import Actor
 
@@ -203,6 +203,16 @@ def mark_credential_used(session: Session, credential: Credential, now: datetime
 def revoke_key(session: Session, key: ApiKey, now: datetime) -> None:
     if key.revoked_at is None:
         key.revoked_at = now
+        _end_server_tokens(session, key.id, now)
+
+
+def _end_server_tokens(session: Session, key_id: uuid.UUID, at: datetime) -> None:
+    """Managed MCP server tokens act through the key that issued them and stop with it: say so in their expiry."""
+    session.execute(
+        update(McpServer)
+        .where(McpServer.creator_key_id == key_id, McpServer.token_expires_at > at)
+        .values(token_expires_at=at)
+    )
 
 
 def list_keys(session: Session, actor: Actor, limit: int, after: Position | None) -> Page[ApiKey]:
@@ -247,6 +257,7 @@ def rotate_key(
         expires_at=grantor.cap_expiry(old.expires_at, pointer=None),
     )
     old.expires_at = min(old.expires_at, retire_at) if old.expires_at else retire_at
+    _end_server_tokens(session, old.id, old.expires_at)
     return issued
 
 

@@ -651,3 +651,23 @@ def test_a_capability_allowlist_cannot_be_widened_by_a_workflows_steps(server: L
     assert refused.is_error
     assert refused.structured_content["code"] == "forbidden"
     assert "vault." in refused.structured_content["detail"]
+
+
+def test_narrowing_a_server_ends_replays_of_what_it_was_answered_before(server: LiveServer) -> None:
+    example = EXAMPLES["completed_run"]["value"]
+    created = create_server(server)
+    arguments = {
+        "workflow_id": example["workflow_id"],
+        "inputs": example["inputs"],
+        "project_id": PROJECT_ID,
+        "idempotency_key": str(uuid.uuid4()),
+    }
+    assert not call(created["access_url"], "auto", None, "workflows_run", arguments).is_error
+    narrowed = {"restrictions": {"capabilities": {"mode": "allowlist", "ids": ["workflows.run"]}}}
+    assert rest(server, "PATCH", f"/mcp-servers/{created['id']}", json=narrowed).status_code == 200
+
+    again = call(created["access_url"], "auto", None, "workflows_run", arguments)
+
+    # Not the kept 202: the narrowed server's own checks run, and refuse the workflow's vault-reading steps.
+    assert again.is_error
+    assert again.structured_content["code"] == "forbidden"

@@ -554,3 +554,30 @@ def test_ids_are_capped_and_unique(client: TestClient, admin: Caller) -> None:
         response = client.post(SERVERS, headers=admin.headers, json={"name": "x", "restrictions": restrictions})
         assert response.status_code == 400
         assert response.json()["errors"][0]["pointer"] == "/restrictions/capabilities/ids"
+
+
+def test_the_servers_token_expiry_follows_its_creating_key_rotated_or_revoked(
+    client: TestClient, admin: Caller
+) -> None:
+    rotated_key, revoked_key = mint_key(client, admin), mint_key(client, admin)
+    follows_rotation = create(
+        client, Caller(rotated_key["key"], uuid.UUID(rotated_key["id"]), admin.organization_id, admin.user_id)
+    )
+    follows_revocation = create(
+        client,
+        Caller(revoked_key["key"], uuid.UUID(revoked_key["id"]), admin.organization_id, admin.user_id),
+        name="second",
+    )
+
+    rotation = client.post(
+        f"/api/v2/api-keys/{rotated_key['id']}/rotate", headers=admin.headers, json={"grace_period_seconds": 60}
+    )
+    revocation = client.delete(f"/api/v2/api-keys/{revoked_key['id']}", headers=admin.headers)
+    assert rotation.status_code == 201
+    assert revocation.status_code == 200
+
+    # What the server says is when its token stops: with the old key's grace period, or at the revocation.
+    after_rotation = client.get(f"{SERVERS}/{follows_rotation['id']}", headers=admin.headers).json()
+    after_revocation = client.get(f"{SERVERS}/{follows_revocation['id']}", headers=admin.headers).json()
+    assert datetime.fromisoformat(after_rotation["token_expires_at"]) <= utcnow() + timedelta(seconds=61)
+    assert datetime.fromisoformat(after_revocation["token_expires_at"]) <= utcnow()
