@@ -336,14 +336,15 @@ def access_by_token(session: Session, server_id: uuid.UUID, token: str, now: dat
     )
     if server is None:
         return "unknown"
-    if server.token_expires_at <= now:
-        return "expired"
     credential = api_keys.find_credential_by_id(session, server.creator_key_id)
     if credential is None:
         return "unknown"
+    # The issuing key first: its revocation also ends the token's expiry, and "revoked" says what to do.
     reason = api_keys.unusable_reason(credential.revoked_at, credential.expires_at, now)
     if reason is not None:
         return f"creator_key_{reason}"
+    if server.token_expires_at <= now:
+        return "expired"
     return _access(server, credential)
 
 
