@@ -244,6 +244,9 @@ def serve(host: str | None, port: int | None, demo: bool, workers: int) -> None:
             f"\n  Demo API key (test mode): {key}\n"
             f"  curl -H 'Authorization: Bearer {key}' http://{host}:{port}{load_contract().url_for('meta.whoami')}\n"
             f"{runs}"
+            f"  MCP for agents (the same key; README: AI agents): http://{host}:{port}/mcp\n"
+            f"    npx @modelcontextprotocol/inspector --cli http://{host}:{port}/mcp --transport http "
+            f"--method tools/list --header 'Authorization: Bearer {key}'\n"
             f"  Docs: http://{host}:{port}/docs\n",
             err=True,
         )

@@ -73,6 +73,17 @@ def test_serve_demo_prints_a_working_key_and_keeps_it_across_restarts(tmp_path: 
         hits = httpx.get(f"{base}/vault/search", params={"q": "galvanized anchors"}, headers=headers).json()["data"]
         assert hits[0]["title"] == "Submittal 014: Curtain wall anchors"
 
+        # The banner's MCP URL takes the same key.
+        mcp_url = re.search(r"MCP for agents .*: (http://\S+/mcp)\n", log.read_text())
+        assert mcp_url is not None, log.read_text()
+        listed = httpx.post(
+            mcp_url.group(1),
+            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},
+            headers={**headers, "Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"},
+        )
+        assert listed.status_code == 200
+        assert '"vault_search"' in listed.text
+
         # The banner's command runs the example workflow over the demo submittals.
         command = re.search(
             r"vaultgate runs start (wf_\S+) --project (\S+) --input (\S+) --input (\S+) --wait", log.read_text()
