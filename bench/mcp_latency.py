@@ -30,9 +30,7 @@ from bench import workflows as workflows_bench
 from bench.harness import vaultgate_client
 from gateway.agents.tools import tool_name
 from gateway.contract import load_contract
-from storage import api_keys
-from storage.database import dispose_engine, session_scope
-from storage.models import Mode, User
+from storage.database import dispose_engine
 from workflows.ids import workflow_public_id
 
 CALLS = int(os.environ.get("BENCH_MCP_CALLS", "100"))
@@ -219,11 +217,7 @@ def _seed() -> tuple[str, Path, str, str, str]:
     """The workflows benchmark's database (demo documents in a project, the example workflow) and a key: the
     database URL, its directory, the key, the workflow's public id and the project id."""
     database_url, directory, _tenant, user_id, project_id, workflow_id = workflows_bench._seed()
-    with session_scope(database_url) as session:
-        user = session.get_one(User, user_id)
-        key = api_keys.create_key(
-            session, user=user, mode=Mode.test, name="bench", scopes=load_contract().scopes
-        ).secret
+    key = workflows_bench.bench_key(database_url, user_id)
     dispose_engine(database_url)
     return database_url, directory, key, workflow_public_id(workflow_id), str(project_id)
 

@@ -62,6 +62,15 @@ def _seed() -> tuple[str, Path, Tenant, uuid.UUID, uuid.UUID, uuid.UUID]:
         return database_url, directory, tenant, user_id, project.id, workflow.id
 
 
+def bench_key(database_url: str, user_id: uuid.UUID) -> str:
+    """A test-mode key of `user_id` holding every scope, for a benchmark's requests."""
+    with session_scope(database_url) as session:
+        user = session.get_one(User, user_id)
+        return api_keys.create_key(
+            session, user=user, mode=Mode.test, name="bench", scopes=load_contract().scopes
+        ).secret
+
+
 def _inputs() -> dict[str, str]:
     today = datetime.now(UTC).date()
     return {"start_date": str(today - timedelta(days=7)), "end_date": str(today)}
@@ -117,11 +126,7 @@ def throughput(runs: int = 60) -> None:
 
 def run_to_running(samples: int = 40) -> None:
     database_url, directory, _tenant, user_id, project_id, workflow_id = _seed()
-    with session_scope(database_url) as session:
-        user = session.get_one(User, user_id)
-        key = api_keys.create_key(
-            session, user=user, mode=Mode.test, name="bench", scopes=load_contract().scopes
-        ).secret
+    key = bench_key(database_url, user_id)
     dispose_engine(database_url)
     requests, pickups = [], []
     with vaultgate_client(database_url, directory / "blobs", key) as client:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from gateway.agents.edge import PATH as MCP_PATH
 from gateway.auth import current_principal, current_settings, database_session, forget_credential
 from gateway.contract import load_contract
 from gateway.cursors import pager_for
@@ -20,7 +21,7 @@ def _exposed_operation_ids() -> frozenset[str]:
 
 def _url(server_id: uuid.UUID) -> str:
     # The configured public base, never the request's Host: the URL is handed out and opened later.
-    return f"{public_base_url(current_settings())}/mcp/{server_id}"
+    return f"{public_base_url(current_settings())}{MCP_PATH}/{server_id}"
 
 
 def _view(server: McpServer) -> dict[str, Any]:

@@ -45,7 +45,7 @@ _ROUTE = re.compile(r"^/mcp(?:/(?P<server_id>[^/]+)(?:/(?P<token>[^/]+))?)?/?$")
 # Anything after a server id is, or may be, a token: logs keep none of it.
 _TOKEN_PATH = re.compile(r"^(/mcp/[^/?]+)/[^?]*")
 _HOST = re.compile(r"^(?P<name>[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$")
-_LOOPBACK = ("localhost", "127.0.0.1", "[::1]", "::1")
+_LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
 TOOLS_TTL_MS = 60_000
 # JSON-RPC error codes for refusals made before the protocol starts (the SDK uses the same range).
 _REFUSED = -32001
@@ -138,7 +138,7 @@ class McpEdge:
             raise Problem(
                 "method_not_allowed", "MCP here is stateless: send each request as a POST.", headers={"Allow": "POST"}
             )
-        self._check_accept(scope["method"], headers.get("accept"))
+        self._check_accept(headers.get("accept"))
         server_id, token = match.group("server_id"), match.group("token")
         if token is not None:
             return await self.authenticator.server_token(scope, _server_id(server_id), token)
@@ -172,7 +172,7 @@ class McpEdge:
             raise Problem("forbidden", "Requests from this Origin are refused (DNS rebinding protection).")
 
     @staticmethod
-    def _check_accept(method: str, accept: str | None) -> None:
+    def _check_accept(accept: str | None) -> None:
         needed = ("application/json", "text/event-stream")
         if not all(_accepts(accept, media_type) for media_type in needed):
             raise Problem("not_acceptable", f"MCP over HTTP needs 'Accept: {', '.join(needed)}'.")
