@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     # For the MCP conformance test only (tests/test_mcp_conformance.py): /mcp also serves the fixture tools,
     # resources and prompts the official conformance runner calls (gateway.agents.fixtures). Never in production.
     mcp_conformance_fixtures: bool = False
+    # OAuth (the authorization server at /oauth/…): access tokens are short-lived JWTs; refresh tokens rotate on
+    # every use and end this many days after their last use; codes are single-use and live seconds.
+    oauth_access_token_seconds: int = 600
+    oauth_refresh_token_days: int = 30
+    oauth_code_seconds: int = 60
+    # Client ID Metadata Documents are fetched from the public internet only: a `client_id` URL resolving to a
+    # private, loopback or link-local address is refused unless this is on (tests serve them on loopback).
+    oauth_allow_private_cimd: bool = False
 
     def instance_key(self) -> InstanceKey:
         """Raises `InstanceKeyError` with what to do when there is no usable key."""

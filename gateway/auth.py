@@ -51,6 +51,11 @@ class Principal:
     allowed_operations: frozenset[str] | None = None
     project_scope: ProjectScope | None = None
     restriction: str | None = None
+    # An OAuth access token (auth_kind "oauth"): `key_id` is then its grant's id (revoking the grant evicts it),
+    # the client is named here, and `token_id` is the token's `jti`.
+    oauth_client_id: str | None = None
+    oauth_client_name: str | None = None
+    token_id: str | None = None
 
     @classmethod
     def of_key(cls, key: api_keys.Credential) -> Principal:
@@ -80,6 +85,9 @@ class Principal:
     @property
     def bucket(self) -> str:
         """The rate-limit bucket of the credential (inside its organization's): a key's, or a server token's."""
+        if self.auth_kind == "oauth":
+            # Per client and user (spec §2), whichever grant the token came from.
+            return f"oauth:{self.oauth_client_id}:{self.user_id}"
         return f"key:{self.key_id}" if self.auth_kind == "api_key" else f"{self.auth_kind}:{self.key_id}"
 
     @property
@@ -94,7 +102,7 @@ class Principal:
 
     @property
     def caller(self) -> str:
-        """Who, inside the tenant, is acting: the user and the key (plus the OAuth client, once tokens exist).
+        """Who, inside the tenant, is acting: the user and the key (or the OAuth client).
 
         The key is part of it: a narrow key of a user must not replay what the user's broader key was answered
         (a minted key's secret, say) — a replay skips the handler's own checks.

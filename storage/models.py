@@ -90,6 +90,10 @@ class User(Base):
     # Per-user switches an organization can turn off, e.g. "template_fill".
     permissions: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # argon2id (PHC string), set by `vaultgate users set-password`; a user without one cannot sign in to OAuth.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # A removed user keeps its row (its keys and work name it) but authenticates nowhere.
+    removed_at: Mapped[datetime | None] = mapped_column()
 
     organization: Mapped[Organization] = relationship(lazy="joined")
 
@@ -383,3 +387,93 @@ class TemplateFill(TenantMixin, Base):
     restriction: Mapped[str | None] = mapped_column(String(32))
 
     job: Mapped[Job] = relationship(lazy="joined")
+
+
+class OAuthClient(Base):
+    """A dynamically registered OAuth client (RFC 7591). Clients named by a metadata URL are not stored."""
+
+    __tablename__ = "oauth_clients"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # RFC 7591 client metadata as registered (redirect_uris, client_name, token_endpoint_auth_method, …).
+    client_metadata: Mapped[dict[str, Any]] = mapped_column()
+    # SHA-256 of the `client_secret_post` secret and of the RFC 7592 registration access token.
+    secret_hash: Mapped[str | None] = mapped_column(String(64))
+    registration_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column()
+
+
+class OAuthGrant(Base):
+    """One approval on the consent page: a user let a client read one organization's data in one mode.
+
+    The grant is the refresh-token family: revoking it (the user, a reused refresh token, a reused code, a
+    password change) ends every token issued under it at once.
+    """
+
+    __tablename__ = "oauth_grants"
+    __table_args__ = (Index("ix_oauth_grants_user", "user_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    mode: Mapped[Mode] = mapped_column(Enum(Mode, native_enum=False, length=10))
+    # A registered client's id, or a Client ID Metadata Document's https URL.
+    client_id: Mapped[str] = mapped_column(String(2048))
+    client_name: Mapped[str] = mapped_column(String(200))
+    scopes: Mapped[list[str]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    # Why: "user", "refresh_token_reused", "code_reused", "password_changed", "user_removed", "client_deleted".
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class OAuthCode(Base):
+    """An authorization code (stored hashed): single use, short-lived, bound to its redirect, challenge and resource."""
+
+    __tablename__ = "oauth_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("oauth_grants.id"), index=True)
+    redirect_uri: Mapped[str] = mapped_column(String(2048))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    resource: Mapped[str] = mapped_column(String(2048))
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class OAuthRefreshToken(Base):
+    """A refresh token (stored hashed). Each use rotates it; a rotated one used again revokes its grant."""
+
+    __tablename__ = "oauth_refresh_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("oauth_grants.id"), index=True)
+    resource: Mapped[str] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    rotated_at: Mapped[datetime | None] = mapped_column()
+
+
+class OAuthRevokedToken(Base):
+    """An access token revoked before its expiry (RFC 7009), by `jti`; kept until the token would have expired."""
+
+    __tablename__ = "oauth_revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class OAuthSigningKey(Base):
+    """A JWT signing key, by `kid`. The private key is derived from the instance key and this `kid`: none is stored.
+
+    The newest unretired key signs; a retired one stays in the JWKS (and verifies) until the last token it
+    signed has expired.
+    """
+
+    __tablename__ = "oauth_signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column()
