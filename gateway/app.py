@@ -27,10 +27,11 @@ from gateway.docs import docs_routes
 from gateway.errors import install_error_handlers
 from gateway.job_kinds import JOB_KINDS
 from gateway.middleware import GatewayMiddleware
-from gateway.pages import openapi_endpoint, problem_page, protected_resource_metadata
+from gateway.oauth.resources import OAuthServer
+from gateway.oauth.routes import is_oauth_path, oauth_app
+from gateway.pages import openapi_endpoint, problem_page
 from gateway.rate_limits import buckets_for
 from gateway.request_id import RequestIdMiddleware
-from gateway.signed_urls import public_base_url
 from gateway.validation import VALIDATOR_MAP
 from jobs.worker import WorkerPool
 
@@ -77,6 +78,7 @@ def create_app(
     contract = load_contract(spec_path)
     # Read at start-up: a missing or unsafe instance key stops the gateway before it serves anything.
     instance_key = settings.instance_key()
+    oauth = OAuthServer(settings, contract, instance_key)
     authenticator = Authenticator(settings, buckets_for(settings.redis_url), contract)
     middlewares = [
         partial(
@@ -117,22 +119,18 @@ def create_app(
     for route in docs_routes(spec_url):
         app.add_url_rule(route.path, route.name, route.endpoint, methods=sorted(route.methods or ["GET"]))  # type: ignore[attr-defined]
     mcp = McpEdge(app, contract, settings, authenticator)
-    app.add_url_rule(
-        f"/.well-known/oauth-protected-resource{MCP_PATH}",
-        "mcp_resource_metadata",
-        protected_resource_metadata(f"{public_base_url(settings)}{MCP_PATH}", contract.scopes),
-        methods=["GET"],
-    )
     install_error_handlers(app, contract)
-    return RequestIdMiddleware(_Edges(app, mcp))
+    return RequestIdMiddleware(_Edges(app, mcp, oauth_app(oauth)))
 
 
 class _Edges:
-    """`/mcp…` to the MCP edge, everything else to the REST app; one lifespan runs both."""
+    """`/mcp…` to the MCP edge, the authorization server's paths to its app, everything else to the REST app;
+    one lifespan runs the MCP edge's and the REST app's."""
 
-    def __init__(self, rest: ASGIApp, mcp: McpEdge) -> None:
+    def __init__(self, rest: ASGIApp, mcp: McpEdge, oauth: ASGIApp) -> None:
         self.rest = rest
         self.mcp = mcp
+        self.oauth = oauth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -142,5 +140,8 @@ class _Edges:
         path = scope.get("path", "")
         if scope["type"] == "http" and (path == MCP_PATH or path.startswith(f"{MCP_PATH}/")):
             await self.mcp(scope, receive, send)
+            return
+        if scope["type"] == "http" and is_oauth_path(path):
+            await self.oauth(scope, receive, send)
             return
         await self.rest(scope, receive, send)
