@@ -65,3 +65,16 @@ def get_organization(session: Session, organization_id: uuid.UUID) -> Organizati
 
 def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email))
+
+
+def set_password(session: Session, user: User, password: str) -> int:
+    """(being built) Hash (argon2id) and store the password; revoke every OAuth grant of the user (returns how many)."""
+    raise NotImplementedError
+
+
+def verify_password(session: Session, email: str, password: str) -> User | None:
+    """(being built) The user whose email and password these are (not removed, password set), else None.
+
+    Costs one hash verification whether or not the email exists, so timing does not tell which emails do.
+    """
+    raise NotImplementedError
