@@ -9,12 +9,16 @@ import signal
 import sys
 import threading
 import uuid
-from datetime import date, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import click
 import uvicorn
+from sqlalchemy.orm import Session
 
+from core.failures import Failure
 from core.secrets import InstanceKeyError, ensure_instance_key_file, generate_instance_key
 from core.settings import Settings, get_settings
 from gateway.contract import load_contract
@@ -22,13 +26,13 @@ from gateway.job_kinds import JOB_KINDS
 from gateway.runs_cli import runs_group
 from jobs.confinement import hide_process_memory
 from jobs.worker import WorkerPool
-from storage import api_keys
+from storage import accounts, api_keys, oauth, passwords
 from storage.accounts import create_organization, create_user, find_user_by_email, get_organization
 from storage.blobs import blob_store_for
 from storage.database import session_scope
-from storage.demo import DEMO_EMAIL, DEMO_KEY_FILE, ensure_demo_key
+from storage.demo import DEMO_EMAIL, DEMO_KEY_FILE, DEMO_PASSWORD_FILE, ensure_demo_key, ensure_demo_password
 from storage.migrate import upgrade_to_head
-from storage.models import Mode, Role, Tier, utcnow
+from storage.models import Mode, OAuthGrant, Role, Tier, User, utcnow
 from storage.projects import create_project, find_project_by_name
 from storage.tenancy import Tenant
 from vault.uploads import accept_upload
@@ -98,6 +102,121 @@ def users_create(organization_id: str, email: str, name: str, role: str, permiss
         click.echo(str(user.id))
 
 
+@contextmanager
+def _user_by_email(email: str) -> Iterator[tuple[Session, User]]:
+    """A session and the user with this email, committed at the end; a failure below is reported, not raised."""
+    try:
+        with session_scope(_database_url()) as session:
+            user = find_user_by_email(session, email)
+            if user is None:
+                raise click.ClickException(f"no user with email {email}")
+            yield session, user
+    except Failure as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _new_password(value: str) -> str:
+    try:
+        passwords.check_policy(value)
+    except Failure as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+@users.command("set-password")
+@click.option("--email", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+def users_set_password(email: str, password_stdin: bool) -> None:
+    """Set the password the user signs in with to approve apps (OAuth); revokes the apps approved so far."""
+    if password_stdin:
+        # One trailing newline is what `echo` and here-strings add, not part of the password.
+        password = sys.stdin.read().removesuffix("\n").removesuffix("\r")
+    else:
+        with _user_by_email(email):
+            pass  # before asking for a password twice
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, value_proc=_new_password)
+    with _user_by_email(email) as (session, user):
+        revoked = accounts.set_password(session, user, password)
+    click.echo(f"password set for {email}; {revoked} app grant(s) revoked (those apps must be approved again)")
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def _grant_row(grant: OAuthGrant) -> tuple[str, ...]:
+    revoked = f"{_when(grant.revoked_at)} ({grant.revoked_reason})" if grant.revoked_at else "-"
+    return (
+        str(grant.id),
+        grant.client_name,
+        grant.client_id,
+        grant.mode.value,
+        " ".join(grant.scopes),
+        _when(grant.created_at),
+        _when(grant.last_used_at),
+        revoked,
+    )
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    )
+
+
+@users.command("grants")
+@click.option("--email", required=True)
+def users_grants(email: str) -> None:
+    """List the apps the user approved (OAuth grants), revoked ones included, times in UTC."""
+    with _user_by_email(email) as (session, user):
+        rows = [_grant_row(grant) for grant in accounts.list_grants(session, user)]
+    if not rows:
+        click.echo(f"{email} has approved no app")
+        return
+    header = ("GRANT", "CLIENT", "CLIENT ID", "MODE", "SCOPES", "CREATED", "LAST USED", "REVOKED")
+    click.echo(_table(header, rows))
+
+
+@users.command("revoke-grant")
+@click.option("--email", required=True)
+@click.argument("grant_id", type=click.UUID)
+def users_revoke_grant(email: str, grant_id: uuid.UUID) -> None:
+    """Revoke one of the user's grants: the app's access and refresh tokens stop working at once."""
+    with _user_by_email(email) as (session, user):
+        grant = accounts.revoke_grant(session, user, grant_id)
+        name, reason = grant.client_name, grant.revoked_reason
+    if reason == "user":
+        click.echo(f"revoked {grant_id} ({name}): its tokens no longer work")
+    else:
+        click.echo(f"{grant_id} ({name}) was already revoked ({reason})")
+
+
+@users.command("remove")
+@click.option("--email", required=True)
+@click.confirmation_option(prompt="The user's API keys and app grants stop working for good. Remove?")
+def users_remove(email: str) -> None:
+    """Remove a user: they can no longer sign in, their API keys are revoked and their app grants too."""
+    with _user_by_email(email) as (session, user):
+        removal = accounts.remove_user(session, user)
+    click.echo(f"removed {email}: {removal.keys_revoked} API key(s) and {removal.grants_revoked} app grant(s) revoked")
+
+
+@main.group("oauth")
+def oauth_group() -> None:
+    """The OAuth authorization server."""
+
+
+@oauth_group.command("rotate-signing-key")
+def oauth_rotate_signing_key() -> None:
+    """Sign new access tokens with a new key; the old one keeps verifying until the tokens it signed expire."""
+    with session_scope(_database_url()) as session:
+        key = oauth.rotate_signing_key(session)
+        kid = key.kid
+    click.echo(f"new signing key {kid}; running servers sign with it within 5 minutes")
+
+
 @main.group()
 def keys() -> None:
     """API keys."""
@@ -117,6 +236,8 @@ def keys_create(email: str, name: str, mode: str, scopes: tuple[str, ...], expir
         user = find_user_by_email(session, email)
         if user is None:
             raise click.ClickException(f"no user with email {email}")
+        if user.removed_at is not None:
+            raise click.ClickException(f"{email} was removed: a key would act as a user who authenticates nowhere")
         expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
         issued = api_keys.create_key(
             session,
@@ -181,10 +302,26 @@ def _demo_key(database_url: str) -> str:
     with session_scope(database_url) as session:
         key = ensure_demo_key(session, remembered, load_contract().scopes)
     if key != remembered:
-        DEMO_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
-        DEMO_KEY_FILE.touch(mode=0o600)
-        DEMO_KEY_FILE.write_text(key + "\n")
+        _write_private(DEMO_KEY_FILE, key)
     return key
+
+
+def _demo_password(database_url: str) -> str:
+    remembered = DEMO_PASSWORD_FILE.read_text().strip() if DEMO_PASSWORD_FILE.exists() else None
+    with session_scope(database_url) as session:
+        password = ensure_demo_password(session, remembered)
+    if password != remembered:
+        _write_private(DEMO_PASSWORD_FILE, password)
+    return password
+
+
+def _write_private(path: Path, secret: str) -> None:
+    """Write a secret only its owner reads (0600), a file created so from the start, or narrowed if it existed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w") as written:
+        written.write(secret + "\n")
 
 
 def _require_instance_key(settings: Settings, *, create: bool) -> None:
@@ -238,15 +375,20 @@ def serve(host: str | None, port: int | None, demo: bool, workers: int) -> None:
     port = port or settings.port
     if demo:
         key = _demo_key(settings.database_url)
+        password = _demo_password(settings.database_url)
         tenant, project_id = create_demo_documents(settings)
         runs = _demo_commands(settings, tenant, project_id, key, f"http://{host}:{port}")
         click.echo(
             f"\n  Demo API key (test mode): {key}\n"
+            f"  Demo password ({DEMO_EMAIL}, to approve apps on the OAuth sign-in page): {password}\n"
             f"  curl -H 'Authorization: Bearer {key}' http://{host}:{port}{load_contract().url_for('meta.whoami')}\n"
             f"{runs}"
             f"  MCP for agents (the same key; README: AI agents): http://{host}:{port}/mcp\n"
             f"    npx @modelcontextprotocol/inspector --cli http://{host}:{port}/mcp --transport http "
             f"--method tools/list --header 'Authorization: Bearer {key}'\n"
+            f"  MCP with OAuth (no key; the client opens a browser: sign in as {DEMO_EMAIL} with the password above, "
+            "and pick test data on the consent page to see the demo project):\n"
+            f"    claude mcp add --transport http vaultgate http://{host}:{port}/mcp\n"
             f"  Docs: http://{host}:{port}/docs\n",
             err=True,
         )
