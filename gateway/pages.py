@@ -42,23 +42,3 @@ async def problem_page(request: Request) -> Response:
     )
     return HTMLResponse(body)
 
-
-def protected_resource_metadata(resource: str, scopes: list[str]) -> object:
-    """RFC 9728 metadata for an MCP resource, where a 401's `resource_metadata` points.
-
-    Until the gateway issues OAuth tokens it names no authorization server: API keys (and managed servers'
-    access URLs) are how a client authenticates, in the `Authorization` header.
-    """
-    payload = json.dumps(
-        {
-            "resource": resource,
-            "resource_name": "Vaultgate MCP",
-            "bearer_methods_supported": ["header"],
-            "scopes_supported": scopes,
-        }
-    ).encode()
-
-    async def metadata(request: Request) -> Response:
-        return Response(payload, media_type="application/json", headers={"Access-Control-Allow-Origin": "*"})
-
-    return metadata

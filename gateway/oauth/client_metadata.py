@@ -1,0 +1,145 @@
+"""Client metadata (RFC 7591 §2) as registered or served in a Client ID Metadata Document, and its redirect rules.
+
+Both ways a client introduces itself pass the same checks: redirect URIs an
+authorization response may safely be sent to, grant and response types this
+server supports, read scopes only, and bounded sizes. Metadata this server
+does not understand is dropped (RFC 7591 §2: "MUST ignore").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from gateway.oauth.resources import OFFLINE_ACCESS
+
+MAX_REDIRECT_URIS = 20
+MAX_URI_LENGTH = 2000
+MAX_NAME_LENGTH = 200
+# RFC 8252 §7.3: a native app's loopback redirect may use any port; `localhost` is accepted beside the IP literals
+# because clients (VS Code, the mcp SDK's examples) register it.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+# Schemes that run or embed content instead of reaching an app: never a redirect target.
+_FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "blob", "about", "filesystem", "view-source"})
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
+AUTH_METHODS = ("none", "client_secret_post")
+
+
+class InvalidClientMetadata(Exception):
+    """RFC 7591 §3.2.2: `invalid_redirect_uri` or `invalid_client_metadata`, with a description naming the field."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+
+
+def is_loopback_redirect(uri: str) -> bool:
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return False
+    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+
+
+def _redirect_uri(uri: str) -> str:
+    if _CONTROL_OR_SPACE.search(uri):
+        raise ValueError("must not contain spaces or control characters")
+    scheme, colon, rest = uri.partition(":")
+    if not colon or not _SCHEME.fullmatch(scheme) or not rest:
+        raise ValueError("must be an absolute URI")
+    if scheme in _FORBIDDEN_SCHEMES:
+        raise ValueError(f"the {scheme}: scheme is never a redirect target")
+    if "#" in uri:
+        raise ValueError("must not contain a fragment (RFC 6749 §3.1.2)")
+    if scheme in ("http", "https"):
+        _web_url(uri)
+        parts = urlsplit(uri)
+        if parts.username is not None:
+            raise ValueError("must not contain user information")
+        if scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+            raise ValueError("plain http is allowed for loopback hosts only (127.0.0.1, [::1], localhost)")
+    # Any other scheme is a native app's private-use scheme (RFC 8252 §7.1), e.g. `com.example.app:/callback`.
+    return uri
+
+
+def _web_url(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (parsing the port is the check: a malformed one raises)
+    except ValueError as exc:
+        raise ValueError("must be a valid URL") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http(s) URL")
+    return url
+
+
+Uri = Annotated[str, Field(max_length=MAX_URI_LENGTH)]
+RedirectUri = Annotated[Uri, AfterValidator(_redirect_uri)]
+WebUrl = Annotated[Uri, AfterValidator(_web_url)]
+Text = Annotated[str, Field(max_length=MAX_NAME_LENGTH)]
+
+
+class ClientMetadata(BaseModel):
+    """What this server keeps of a client's metadata."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+    redirect_uris: list[RedirectUri] = Field(min_length=1, max_length=MAX_REDIRECT_URIS)
+    # Absent: the caller's default (RFC 7591's own default, `client_secret_basic`, is not supported).
+    token_endpoint_auth_method: Literal["none", "client_secret_post"] | None = None
+    grant_types: list[Literal["authorization_code", "refresh_token"]] = Field(
+        default=["authorization_code", "refresh_token"], min_length=1, max_length=2
+    )
+    response_types: list[Literal["code"]] = Field(default=["code"], min_length=1, max_length=1)
+    scope: Annotated[str, Field(max_length=1000)] | None = None
+    client_name: Text | None = None
+    client_uri: WebUrl | None = None
+    logo_uri: WebUrl | None = None
+    tos_uri: WebUrl | None = None
+    policy_uri: WebUrl | None = None
+    contacts: list[Text] | None = Field(default=None, max_length=10)
+    software_id: Text | None = None
+    software_version: Text | None = None
+    application_type: Literal["web", "native"] | None = None
+
+    @field_validator("grant_types")
+    @classmethod
+    def _grants_code(cls, grant_types: list[str]) -> list[str]:
+        if "authorization_code" not in grant_types:
+            raise ValueError("must include authorization_code: it is the only way this server issues tokens")
+        return grant_types
+
+    @field_validator("scope")
+    @classmethod
+    def _read_scopes(cls, scope: str | None, info: ValidationInfo) -> str | None:
+        allowed = {*info.context["scopes"], OFFLINE_ACCESS} if info.context else set()
+        unknown = sorted(set((scope or "").split()) - allowed)
+        if unknown:
+            raise ValueError(f"asks for {' '.join(unknown)}: a client may hold only {' '.join(sorted(allowed))}")
+        return scope
+
+    def document(self) -> dict[str, Any]:
+        """The metadata as stored and shown back (no nulls)."""
+        return self.model_dump(exclude_none=True)
+
+
+def parse_client_metadata(data: object, *, scopes: list[str], default_auth_method: str) -> ClientMetadata:
+    """Metadata a client sent, checked; `InvalidClientMetadata` naming the first field at fault."""
+    if not isinstance(data, dict):
+        raise InvalidClientMetadata("invalid_client_metadata", "Client metadata must be a JSON object.")
+    try:
+        metadata = ClientMetadata.model_validate(data, context={"scopes": scopes})
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in first["loc"])
+        error = "invalid_redirect_uri" if first["loc"][:1] == ("redirect_uris",) else "invalid_client_metadata"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise InvalidClientMetadata(error, f"{field}: {message}") from exc
+    if metadata.token_endpoint_auth_method is None:
+        metadata = metadata.model_copy(update={"token_endpoint_auth_method": default_auth_method})
+    return metadata
