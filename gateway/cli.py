@@ -185,9 +185,9 @@ def users_grants(email: str) -> None:
 def users_revoke_grant(email: str, grant_id: uuid.UUID) -> None:
     """Revoke one of the user's grants: the app's access and refresh tokens stop working at once."""
     with _user_by_email(email) as (session, user):
-        grant = accounts.revoke_grant(session, user, grant_id)
+        grant, revoked = accounts.revoke_grant(session, user, grant_id)
         name, reason = grant.client_name, grant.revoked_reason
-    if reason == "user":
+    if revoked:
         click.echo(f"revoked {grant_id} ({name}): its tokens no longer work")
     else:
         click.echo(f"{grant_id} ({name}) was already revoked ({reason})")

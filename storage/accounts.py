@@ -112,14 +112,17 @@ def list_grants(session: Session, user: User) -> list[OAuthGrant]:
     )
 
 
-def revoke_grant(session: Session, user: User, grant_id: uuid.UUID) -> OAuthGrant:
-    """End one of the user's grants and every token issued under it; another user's grant is `NotFound`."""
+def revoke_grant(session: Session, user: User, grant_id: uuid.UUID) -> tuple[OAuthGrant, bool]:
+    """End one of the user's grants and every token issued under it; another user's grant is `NotFound`.
+
+    Answers the grant and whether this call revoked it (False: it already was).
+    """
     grant = session.scalar(select(OAuthGrant).where(OAuthGrant.id == grant_id, OAuthGrant.user_id == user.id))
     if grant is None:
         raise NotFound("OAuth grant", grant_id)
-    revoke_grants(session, [grant.id], user_id=user.id, reason="user")
+    revoked = revoke_grants(session, [grant.id], user_id=user.id, reason="user") == 1
     session.refresh(grant)
-    return grant
+    return grant, revoked
 
 
 @dataclass(frozen=True)
