@@ -79,7 +79,7 @@ def create_app(
     # Read at start-up: a missing or unsafe instance key stops the gateway before it serves anything.
     instance_key = settings.instance_key()
     oauth = OAuthServer(settings, contract, instance_key)
-    authenticator = Authenticator(settings, buckets_for(settings.redis_url), contract)
+    authenticator = Authenticator(settings, buckets_for(settings.redis_url), contract, oauth)
     middlewares = [
         partial(
             GatewayMiddleware,

@@ -1,7 +1,8 @@
-"""Who is calling: bearer API keys resolved to a principal, and the scope check."""
+"""Who is calling: bearer API keys and OAuth access tokens resolved to a principal, and the checks on it."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -14,12 +15,14 @@ from sqlalchemy.orm import Session
 from core.secrets import InstanceKey
 from core.settings import Settings
 from gateway.contract import load_contract
+from gateway.oauth.tokens import AccessClaims
 from gateway.problems import Problem
 from gateway.rate_limits import Draw, Policy
 from storage import api_keys
 from storage.accounts import holds_permission
 from storage.database import session_scope
 from storage.models import Mode, Role, Tier, utcnow
+from storage.oauth import GrantAccess
 from storage.tenancy import Actor, ProjectScope, Tenant
 
 REALM = "vaultgate"
@@ -78,6 +81,32 @@ class Principal:
             mode=key.mode,
         )
 
+    @classmethod
+    def of_grant(cls, access: GrantAccess, claims: AccessClaims) -> Principal:
+        """The principal an OAuth access token authenticates: its grant's user, organization and mode, with the
+        read scopes both the token and its grant hold."""
+        user, organization = access.user, access.organization
+        return cls(
+            auth_kind="oauth",
+            key_id=access.grant_id,
+            key_prefix="",
+            key_name=access.client_name,
+            key_expires_at=claims.expires_at,
+            scopes=frozenset(s for s in claims.scopes if s in access.scopes and is_read_scope(s)),
+            user_id=user.id,
+            user_email=user.email,
+            user_name=user.name,
+            user_role=user.role,
+            user_permissions=tuple(user.permissions),
+            organization_id=organization.id,
+            organization_name=organization.name,
+            tier=organization.tier,
+            mode=access.mode,
+            oauth_client_id=access.client_id,
+            oauth_client_name=access.client_name,
+            token_id=claims.token_id,
+        )
+
     @property
     def tenant(self) -> Tenant:
         return Tenant(self.organization_id, self.mode, projects=self.project_scope, restriction=self.restriction)
@@ -108,10 +137,22 @@ class Principal:
         (a minted key's secret, say) — a replay skips the handler's own checks.
         """
         caller = f"user:{self.user_id}/{self.bucket}"
+        if self.auth_kind == "oauth":
+            caller = f"user:{self.user_id}/oauth_client:{_short_client_id(self.oauth_client_id or '')}"
         # A server must not replay what the same key was answered outside its restrictions, or under others.
         if self.mcp_server_id is None:
             return caller
         return f"{caller}/mcp_server:{self.mcp_server_id}/{self.restriction or 'unrestricted'}"
+
+
+def _short_client_id(client_id: str) -> str:
+    # A metadata document's client_id is a URL of up to 2 KiB; the stored caller has room for 200 characters.
+    return client_id if len(client_id) <= 64 else f"sha256:{hashlib.sha256(client_id.encode()).hexdigest()[:40]}"
+
+
+def is_read_scope(scope: str) -> bool:
+    """Whether an OAuth token may hold `scope` (spec §2: tokens only ever hold `*:read` scopes)."""
+    return scope.endswith(":read")
 
 
 class UnknownKey(Problem):
@@ -124,6 +165,24 @@ def unauthorized(detail: str, *, error: str | None = "invalid_token", kind: type
     if error:
         challenge += f', error="{error}", error_description="{detail}"'
     return kind("unauthorized", detail, headers={"WWW-Authenticate": challenge})
+
+
+def naming_metadata(problem: Problem, metadata_url: str, *, scope: str | None = None) -> Problem:
+    """The problem with its bearer challenge naming the protected-resource metadata (RFC 9728 §5.1): how an OAuth
+    client learns where to get a token (and, with `scope`, which scopes to ask for)."""
+    challenge = problem.headers.get("WWW-Authenticate")
+    if challenge is None or "resource_metadata=" in challenge:
+        return problem
+    challenge += f', resource_metadata="{metadata_url}"'
+    if scope is not None and "scope=" not in challenge:
+        challenge += f', scope="{scope}"'
+    problem.headers = {**problem.headers, "WWW-Authenticate": challenge}
+    return problem
+
+
+def protected_resource_metadata_url(issuer: str, resource_path: str) -> str:
+    """Where RFC 9728 §3.1 puts the metadata of the resource at `<issuer><resource_path>`."""
+    return f"{issuer}/.well-known/oauth-protected-resource{resource_path}"
 
 
 def unknown_key() -> Problem:
@@ -167,6 +226,19 @@ def require_operation(principal: Principal, operation_id: str) -> None:
         raise Problem("forbidden", f"This MCP server's restrictions do not allow {operation_id}.")
 
 
+def require_read_only(principal: Principal, operation_id: str, scope: str | None) -> None:
+    """403 `oauth_read_only` when an OAuth token calls an operation whose scope is not a read scope.
+
+    Whatever the HTTP method and the token's scope claim, and before the scope check: no scope a token could be
+    granted would let it write, so no step-up challenge may suggest one.
+    """
+    if principal.auth_kind == "oauth" and scope is not None and not is_read_scope(scope):
+        raise Problem(
+            "oauth_read_only",
+            f"OAuth access tokens only read; {operation_id} needs the '{scope}' scope, which only an API key can hold.",
+        )
+
+
 def require_scope(principal: Principal, scope: str | None) -> None:
     """403 `insufficient_scope` unless the key holds the operation's scope."""
     if scope is not None:
@@ -179,9 +251,10 @@ def require_scopes(principal: Principal, scopes: Iterable[str], needed_by: str) 
     if not missing:
         return
     named = ", ".join(f"'{scope}'" for scope in missing)
+    holder = "access token" if principal.auth_kind == "oauth" else "key"
     raise Problem(
         "insufficient_scope",
-        f"{needed_by} the {named} scope{'s' if len(missing) > 1 else ''}, which this key does not hold.",
+        f"{needed_by} the {named} scope{'s' if len(missing) > 1 else ''}, which this {holder} does not hold.",
         headers={
             "WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{" ".join(missing)}"'
         },

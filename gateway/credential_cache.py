@@ -1,10 +1,11 @@
 """What this process remembers of the API keys it has looked up, so most requests skip the key lookup.
 
 Three memories, all by the key's SHA-256 hash, never the key:
-- principals, for at most `ttl` seconds. The bound is the promise: a key revoked
-  by another process stops working here within `ttl` seconds; one revoked
-  through this process stops at once (evicted). Expiry is checked on every hit,
-  so an expired key is never served from here.
+- principals, for at most `ttl` seconds (or less: `put` may shorten an entry's
+  life). The bound is the promise: a key revoked by another process stops
+  working here within `ttl` seconds; one revoked through this process stops at
+  once (evicted). Expiry is checked on every hit, so an expired key is never
+  served from here.
 - keys verified in the last 15 minutes. Only the failed-lookup limit reads it:
   a key that worked lately is never held back by its address's allowance for
   unverified keys (it is still looked up, so a revocation still applies).
@@ -73,15 +74,17 @@ class CredentialCache:
             return None
         return principal
 
-    def put(self, token: str, principal: Principal) -> None:
+    def put(self, token: str, principal: Principal, ttl: float | None = None) -> None:
+        """Remember `principal` for `ttl` seconds (at most the cache's own `ttl`)."""
         key_hash = hash_key(token)
         self._verified.add(key_hash)
-        if self.ttl <= 0:
+        ttl = self.ttl if ttl is None else min(ttl, self.ttl)
+        if ttl <= 0:
             return
         now = time.monotonic()
         if len(self._entries) >= _PRUNE_AT:
             self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
-        self._entries[key_hash] = (principal, now + self.ttl)
+        self._entries[key_hash] = (principal, now + ttl)
 
     def evict_key(self, key_id: uuid.UUID) -> None:
         # `key_id` may name a key, or a managed server (whose token, and keys used through it, are cached too).

@@ -14,7 +14,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.secrets import InstanceKey
 from core.settings import Settings
-from gateway.auth import Principal, bearer_token, require_operation, require_scope
+from gateway.auth import (
+    Principal,
+    bearer_token,
+    naming_metadata,
+    protected_resource_metadata_url,
+    require_operation,
+    require_read_only,
+    require_scope,
+)
 from gateway.authenticator import Authenticator
 from gateway.body_caps import body_cap, capped_receive
 from gateway.contract import IDEMPOTENCY_HEADER, Contract
@@ -68,6 +76,9 @@ class GatewayMiddleware:
         self.instance_key = instance_key
         self.authenticator = authenticator
         self.buckets = authenticator.buckets
+        resources = authenticator.oauth.resources
+        self.audiences = resources.audiences_for_rest()
+        self.metadata_url = protected_resource_metadata_url(resources.issuer, resources.api_path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,8 +105,9 @@ class GatewayMiddleware:
             # scope that no client can set; a request from outside is authenticated by its Authorization header.
             principal = scope.get(PRINCIPAL)
             if principal is None:
-                principal = await self.authenticator.api_key(scope, bearer_token(headers.get("authorization")))
+                principal = await self._authenticate(scope, headers)
             require_operation(principal, operation_id)
+            require_read_only(principal, operation_id, operation.scope)
             require_scope(principal, operation.scope)
             context["token_info"] = principal
             await self._draw_tokens(scope, context, principal, scope.get(COST, operation.cost))
@@ -119,6 +131,15 @@ class GatewayMiddleware:
             return
         await self.app(scope, receive, send)
 
+    async def _authenticate(self, scope: Scope, headers: Headers) -> Principal:
+        try:
+            return await self.authenticator.bearer(scope, bearer_token(headers.get("authorization")), self.audiences)
+        except Problem as problem:
+            # RFC 9728 §5.1: a 401 tells an OAuth client where to learn how to get a token for this API.
+            if problem.status == 401:
+                naming_metadata(problem, self.metadata_url)
+            raise
+
     async def _draw_tokens(self, scope: Scope, context: dict[str, Any], principal: Principal, cost: int) -> None:
         policy, draw = await self.authenticator.draw(principal, cost)
         add_response_headers(scope, rate_limit_headers(policy, draw, cost))
@@ -131,8 +152,13 @@ def refusal(draw: Draw, principal: Principal) -> str:
     """Which bucket refused the call: the key's, or its organization's (named when both did, as it holds back every key)."""
     key, organization = draw.levels
     if organization.reset_seconds == 0:
-        return f"This key's '{key.name}' bucket is empty; retry in {draw.retry_after} s."
+        if principal.auth_kind == "oauth":
+            # One bucket per app and user, whichever of the user's grants to the app the token came from.
+            whose = f"The '{key.name}' bucket of {principal.oauth_client_name} acting for you"
+        else:
+            whose = f"This key's '{key.name}' bucket"
+        return f"{whose} is empty; retry in {draw.retry_after} s."
     return (
-        f"Your organization's '{organization.name}' bucket, shared by all its {principal.mode.value}-mode keys, "
-        f"is empty; retry in {draw.retry_after} s."
+        f"Your organization's '{organization.name}' bucket, shared by all its {principal.mode.value}-mode keys "
+        f"and apps, is empty; retry in {draw.retry_after} s."
     )

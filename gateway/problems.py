@@ -66,7 +66,8 @@ _CODES = [
         401,
         "Unauthorized",
         "The request has no valid credentials. Send `Authorization: Bearer <key>` "
-        "with a live or test API key that is neither revoked nor expired.",
+        "with a live or test API key that is neither revoked nor expired, or an OAuth access token issued "
+        "for this resource (its `WWW-Authenticate` names the metadata that says where to get one).",
     ),
     ProblemCode(
         "insufficient_scope",
@@ -76,6 +77,13 @@ _CODES = [
         "The required scope is named in the detail and in `WWW-Authenticate`.",
     ),
     ProblemCode("forbidden", 403, "Forbidden", "The caller is authenticated but not allowed to do this."),
+    ProblemCode(
+        "oauth_read_only",
+        403,
+        "OAuth tokens only read",
+        "The operation changes something (its scope is not a `:read` scope), and the credentials are an OAuth "
+        "access token, which only ever reads whatever scopes it was granted. Use an API key holding the scope.",
+    ),
     ProblemCode(
         "permission_denied",
         403,

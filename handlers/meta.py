@@ -20,16 +20,21 @@ def health() -> dict[str, Any]:
 def whoami() -> dict[str, Any]:
     """Describe the authenticated principal."""
     principal = current_principal()
+    # An OAuth caller holds no key: it is an app (the client) acting for its user.
+    oauth = principal.auth_kind == "oauth"
+    key = {
+        "id": principal.key_id,
+        "prefix": principal.key_prefix,
+        "name": principal.key_name,
+        "expires_at": principal.key_expires_at,
+    }
+    client = {"client_id": principal.oauth_client_id, "client_name": principal.oauth_client_name}
     return {
         "auth_kind": principal.auth_kind,
         "mode": principal.mode.value,
         "scopes": sorted(principal.scopes),
-        "key": {
-            "id": principal.key_id,
-            "prefix": principal.key_prefix,
-            "name": principal.key_name,
-            "expires_at": principal.key_expires_at,
-        },
+        "key": None if oauth else key,
+        "oauth_client": client if oauth else None,
         "user": {
             "id": principal.user_id,
             "email": principal.user_email,
@@ -46,7 +51,7 @@ def whoami() -> dict[str, Any]:
 
 
 def rate_limit() -> dict[str, Any]:
-    """Describe the calling key's token bucket and its organization's."""
+    """Describe the caller's token bucket (its key's, or its OAuth client's for its user) and its organization's."""
     policy, draw = current_rate_limit()
     key, organization = draw.levels
     return {

@@ -228,7 +228,8 @@ def test_no_credentials_is_a_401_pointing_at_the_resource_metadata(server: LiveS
     challenge = response.headers["WWW-Authenticate"]
     read_scopes = " ".join(s for s in load_contract().scopes if s.endswith(":read"))
     assert challenge == (
-        f'Bearer resource_metadata="{server.url}/.well-known/oauth-protected-resource/mcp", scope="{read_scopes}"'
+        f'Bearer realm="vaultgate", resource_metadata="{server.url}/.well-known/oauth-protected-resource/mcp", '
+        f'scope="{read_scopes}"'
     )
     metadata = httpx.get(f"{server.url}/.well-known/oauth-protected-resource/mcp").json()
     assert metadata["resource"] == f"{server.url}/mcp"

@@ -2,9 +2,16 @@
 
 The `mcp` SDK speaks the protocol (2025-11-25 with its handshake, 2026-07-28
 without); this edge does what its defaults do not: Origin and Host checks
-(DNS rebinding), the `Accept` rule, authentication (an API key, or a managed
-server's path token) and the server's restrictions. No session lives in the
-process, so any gateway process answers any request.
+(DNS rebinding), the `Accept` rule, authentication (an API key, an OAuth access
+token for `<issuer>/mcp` or the server's own resource, or a managed server's
+path token) and the server's restrictions. No session lives in the process, so
+any gateway process answers any request.
+
+OAuth: every 401 of `/mcp` and `/mcp/{server_id}` names that resource's
+protected-resource metadata (RFC 9728 §5.1), and a `tools/call` of a read tool
+whose scope the token lacks is an HTTP 403 `insufficient_scope` challenge (the
+MCP authorization spec's step-up), read from the JSON-RPC body before the SDK
+sees it. A write tool is a tool error `oauth_read_only`: no scope would help.
 """
 
 from __future__ import annotations
@@ -24,14 +31,22 @@ from mcp.server.lowlevel.server import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.exceptions import MCPError
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.failures import NotFound
 from core.settings import Settings
 from gateway.agents import fixtures
 from gateway.agents.bridge import Bridge, problem_result
 from gateway.agents.tools import Tool, build_tools
-from gateway.auth import Principal, bearer_token
+from gateway.auth import (
+    REALM,
+    Principal,
+    bearer_token,
+    is_read_scope,
+    naming_metadata,
+    protected_resource_metadata_url,
+    unauthorized,
+)
 from gateway.authenticator import Authenticator
 from gateway.contract import Contract
 from gateway.middleware import acceptable, refusal
@@ -82,11 +97,9 @@ class McpEdge:
         public = urlsplit(public_base_url(settings))
         self.public_host = public.netloc.lower()
         self.public_origin = f"{public.scheme}://{public.netloc}".lower()
-        metadata = f"{public_base_url(settings)}/.well-known/oauth-protected-resource{PATH}"
-        # RFC 9728 §5.1 and RFC 6750 §3: where to learn how to authenticate, and which scopes to ask for (the read
-        # scopes: all an OAuth token will ever hold).
-        read_scopes = " ".join(scope for scope in contract.scopes if scope.endswith(":read"))
-        self.challenge = f'Bearer resource_metadata="{metadata}", scope="{read_scopes}"'
+        self.resources = authenticator.oauth.resources
+        # RFC 6750 §3: which scopes to ask for in a 401's challenge (the read scopes: all a token will ever hold).
+        self.read_scopes = " ".join(authenticator.oauth.read_scopes)
         server: Server[Any] = Server(
             "vaultgate",
             version=contract.version,
@@ -118,13 +131,13 @@ class McpEdge:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            scope[CALLER] = await self._admit(scope)
+            principal = await self._admit(scope)
+            if principal.auth_kind == "oauth":
+                receive = await self._check_tool_scope(receive, principal)
         except Problem as problem:
-            if problem.status == 401 and "resource_metadata" not in problem.headers.get("WWW-Authenticate", ""):
-                # Any 401 on /mcp names the metadata: it is how an MCP client learns how to authenticate.
-                problem.headers = {**problem.headers, "WWW-Authenticate": self.challenge}
-            await _refuse(problem, send)
+            await _refuse(self._challenging(problem, scope["path"]), send)
             return
+        scope[CALLER] = principal
         await self.manager.handle_request(scope, receive, send)
 
     async def _admit(self, scope: Scope) -> Principal:
@@ -144,18 +157,71 @@ class McpEdge:
             return await self.authenticator.server_token(scope, _server_id(server_id), token)
         authorization = headers.get("authorization")
         if not authorization:
-            raise Problem(
-                "unauthorized",
-                "Send 'Authorization: Bearer <api key>', or use a managed MCP server's access URL.",
-                headers={"WWW-Authenticate": self.challenge},
+            raise unauthorized(
+                "Send 'Authorization: Bearer <api key or OAuth access token>', or use a managed MCP server's "
+                "access URL.",
+                error=None,
             )
-        principal = await self.authenticator.api_key(scope, bearer_token(authorization))
+        server = _maybe_server_id(server_id)
+        audiences = self.resources.audiences_for_mcp(server)
+        principal = await self.authenticator.bearer(scope, bearer_token(authorization), audiences)
         if server_id is not None:
             try:
                 principal = await self.authenticator.through_server(scope, principal, _server_id(server_id))
             except NotFound:
                 raise _no_such_server() from None
         return principal
+
+    def _challenging(self, problem: Problem, path: str) -> Problem:
+        """A 401 naming the metadata of the resource at `path` (how an MCP client learns where to get a token)."""
+        match = _ROUTE.match(path)
+        if problem.status != 401 or match is None or match.group("token") is not None:
+            # A server's access URL carries its own token: no OAuth token opens it, so no metadata is named.
+            return problem
+        server = _maybe_server_id(match.group("server_id"))
+        resource = PATH if server is None else f"{PATH}/{server}"
+        return naming_metadata(
+            problem, protected_resource_metadata_url(self.resources.issuer, resource), scope=self.read_scopes
+        )
+
+    async def _check_tool_scope(self, receive: Receive, principal: Principal) -> Receive:
+        """403 `insufficient_scope` with a step-up challenge when an OAuth token calls a read tool it lacks the
+        scope of; the body, read here, is replayed to the SDK."""
+        replay = _Replay(receive)
+        body = await replay.read(self.settings.max_json_body_bytes)
+        tool = self._called_tool(body)
+        if tool is None:
+            return replay
+        needed = tool.operation.scope
+        allowed = principal.allowed_operations
+        if (
+            needed is None
+            or not is_read_scope(needed)  # a write: the REST edge's `oauth_read_only` tool error, no step-up
+            or needed in principal.scopes
+            or (allowed is not None and tool.operation.operation_id not in allowed)  # the server refuses it anyway
+        ):
+            return replay
+        detail = f"{tool.name} needs the '{needed}' scope, which this access token does not hold."
+        resource = PATH if principal.mcp_server_id is None else f"{PATH}/{principal.mcp_server_id}"
+        metadata = protected_resource_metadata_url(self.resources.issuer, resource)
+        raise Problem(
+            "insufficient_scope",
+            detail,
+            headers={
+                "WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{needed}", '
+                f'resource_metadata="{metadata}", error_description="{detail}"'
+            },
+        )
+
+    def _called_tool(self, body: bytes | None) -> Tool | None:
+        """The tool a JSON-RPC `tools/call` names, if the body is one (anything else is the SDK's to judge)."""
+        try:
+            message = json.loads(body) if body else None
+        except ValueError:
+            return None
+        params = message.get("params") if isinstance(message, dict) and message.get("method") == "tools/call" else None
+        name = params.get("name") if isinstance(params, dict) else None
+        return self.tools.get(name) if isinstance(name, str) else None
 
     def _check_host_and_origin(self, headers: Headers) -> None:
         host = (headers.get("host") or "").lower()
@@ -231,8 +297,46 @@ def _caller(ctx: Any) -> Principal:
     return principal
 
 
+class _Replay:
+    """A `receive` that first replays the request messages read ahead of the app."""
+
+    def __init__(self, receive: Receive) -> None:
+        self.receive = receive
+        self.buffered: list[Message] = []
+
+    async def read(self, limit: int) -> bytes | None:
+        """The whole body, or None when it is longer than `limit` (the SDK refuses it) or the client left."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await self.receive()
+            self.buffered.append(message)
+            if message["type"] != "http.request":
+                return None
+            chunk: bytes = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                return None
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def __call__(self) -> Message:
+        if self.buffered:
+            return self.buffered.pop(0)
+        return await self.receive()
+
+
 def _no_such_server() -> Problem:
     return Problem("not_found", "No MCP server with this id in your organization (in this mode).")
+
+
+def _maybe_server_id(text: str | None) -> uuid.UUID | None:
+    """The server id of a path, or None on `/mcp` (or when it is no id: that path answers 404 once authenticated)."""
+    try:
+        return None if text is None else uuid.UUID(text)
+    except ValueError:
+        return None
 
 
 def _server_id(text: str) -> uuid.UUID:
