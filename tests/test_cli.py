@@ -1,4 +1,4 @@
-"""The operator's CLI, as a newcomer uses it: `serve --demo` prints a key that works."""
+"""The operator's CLI, as a newcomer uses it: `serve --demo` prints a key and a password that work."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from storage.accounts import verify_password
+from storage.database import dispose_engine, session_scope
 from storage.models import TERMINAL_STATUSES
 from tests.conftest import ROOT, free_port, wait_for
 
@@ -41,6 +43,12 @@ def _serve_demo(workdir: Path, port: int) -> tuple[subprocess.Popen[bytes], str,
     raise AssertionError("no demo key printed within a minute")
 
 
+def _demo_password(log: Path) -> str:
+    match = re.search(r"Demo password \(demo@example\.com, .*\): (\S+)\n", log.read_text())
+    assert match is not None, log.read_text()
+    return match.group(1)
+
+
 def _whoami(port: int, key: str) -> httpx.Response:
     for _ in range(100):
         try:
@@ -52,7 +60,7 @@ def _whoami(port: int, key: str) -> httpx.Response:
     raise AssertionError("server did not answer")
 
 
-def test_serve_demo_prints_a_working_key_and_keeps_it_across_restarts(tmp_path: Path) -> None:
+def test_serve_demo_prints_a_working_key_and_password_and_keeps_them_across_restarts(tmp_path: Path) -> None:
     port = free_port()
     process, key, log = _serve_demo(tmp_path, port)
     try:
@@ -84,6 +92,9 @@ def test_serve_demo_prints_a_working_key_and_keeps_it_across_restarts(tmp_path: 
         assert listed.status_code == 200
         assert '"vault_search"' in listed.text
 
+        # The banner's OAuth command names the same MCP URL, with no key.
+        assert f"claude mcp add --transport http vaultgate {mcp_url.group(1)}\n" in log.read_text()
+
         # The banner's command runs the example workflow over the demo submittals.
         command = re.search(
             r"vaultgate runs start (wf_\S+) --project (\S+) --input (\S+) --input (\S+) --wait", log.read_text()
@@ -110,10 +121,13 @@ def test_serve_demo_prints_a_working_key_and_keeps_it_across_restarts(tmp_path: 
 
     assert (tmp_path / "var" / "vaultgate.db").exists()
     assert (tmp_path / "var" / "demo-key").stat().st_mode & 0o077 == 0
+    password = _demo_password(log)
+    assert (tmp_path / "var" / "demo-password").read_text() == password + "\n"
+    assert (tmp_path / "var" / "demo-password").stat().st_mode & 0o077 == 0
     instance_key = (tmp_path / "var" / "secret.key").read_text()
     assert (tmp_path / "var" / "secret.key").stat().st_mode & 0o077 == 0
 
-    process, second_key, _log = _serve_demo(tmp_path, port)
+    process, second_key, second_log = _serve_demo(tmp_path, port)
     try:
         assert _whoami(port, second_key).status_code == 200
         listed = httpx.get(
@@ -126,6 +140,11 @@ def test_serve_demo_prints_a_working_key_and_keeps_it_across_restarts(tmp_path: 
         process.terminate()
         process.wait(timeout=10)
     assert second_key == key
+    assert _demo_password(second_log) == password
+    demo_database = f"sqlite:///{tmp_path / 'var' / 'vaultgate.db'}"
+    with session_scope(demo_database) as session:
+        assert verify_password(session, "demo@example.com", password) is not None
+    dispose_engine(demo_database)
     assert (tmp_path / "var" / "secret.key").read_text() == instance_key
     demo = json.loads((ROOT / "examples" / "demo" / "metadata.json").read_text())
     assert len(listed.json()["data"]) == len(demo) == 6  # the demo documents are not uploaded twice

@@ -19,6 +19,7 @@ from gateway.cli import main
 from storage import oauth, passwords
 from storage.accounts import create_organization, create_user, remove_user, set_password, verify_password
 from storage.database import session_scope
+from storage.demo import DEMO_EMAIL, ensure_demo_key, ensure_demo_password
 from storage.models import Mode, Role, Tier, User
 from tests.conftest import Caller, Tenants
 
@@ -312,3 +313,18 @@ def test_rotate_signing_key_signs_with_a_new_key_and_keeps_the_old_one_verifying
         kids = [key.kid for key in oauth.signing_keys(session, verify_window=timedelta(minutes=15))]
     assert kids[1:] == [old]
     assert f"new signing key {kids[0]}" in rotated.output
+
+
+def test_the_demo_password_is_kept_while_it_signs_in_and_replaced_when_it_does_not(database_url: str) -> None:
+    with session_scope(database_url) as session:
+        ensure_demo_key(session, None, ["meta:read"])
+        first = ensure_demo_password(session, None)
+    with session_scope(database_url) as session:
+        kept = ensure_demo_password(session, first)
+        replaced = ensure_demo_password(session, "a stale or mistyped password")
+
+    assert len(first) >= passwords.MIN_LENGTH
+    assert kept == first
+    assert replaced != first
+    assert _signs_in(database_url, DEMO_EMAIL, replaced)
+    assert not _signs_in(database_url, DEMO_EMAIL, first)
