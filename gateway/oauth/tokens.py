@@ -73,7 +73,9 @@ class SigningKeys:
 
     @property
     def verify_window(self) -> timedelta:
-        return timedelta(seconds=self.settings.oauth_access_token_seconds + LEEWAY_SECONDS)
+        # Another process may go on signing with a retired key until it rereads the key ids (`REFRESH_SECONDS`),
+        # and the last token it signs lives its full lifetime after that.
+        return timedelta(seconds=self.settings.oauth_access_token_seconds + REFRESH_SECONDS + LEEWAY_SECONDS)
 
     def _reload(self) -> None:
         with session_scope(self.settings.database_url) as session:
