@@ -1,10 +1,10 @@
-"""`make bench` (or `python -m bench [whoami|guarantees|vault|workflows|templates|data_access|mcp]`): every benchmark, each against its own baseline."""
+"""`make bench` (or `python -m bench [whoami|guarantees|vault|workflows|templates|data_access|mcp|oauth]`): every benchmark, each against its own baseline."""
 
 from __future__ import annotations
 
 import sys
 
-from bench import data_access, guarantees, mcp_latency, templates, vault, whoami, workflows
+from bench import data_access, guarantees, mcp_latency, oauth, templates, vault, whoami, workflows
 from bench.harness import ensure_wrk
 
 BENCHMARKS = {
@@ -15,6 +15,7 @@ BENCHMARKS = {
     "templates": templates.run,
     "data_access": data_access.run,
     "mcp": mcp_latency.run,
+    "oauth": oauth.run,
 }
 
 
