@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # Client ID Metadata Documents are fetched from the public internet only: a `client_id` URL resolving to a
     # private, loopback or link-local address is refused unless this is on (tests serve them on loopback).
     oauth_allow_private_cimd: bool = False
+    # Anyone may register a client (RFC 7591), so each client address may make this many requests to the
+    # registration endpoints at once, refilled at this many a minute (the contract run raises it).
+    oauth_registrations_per_minute: int = 30
 
     def instance_key(self) -> InstanceKey:
         """Raises `InstanceKeyError` with what to do when there is no usable key."""

@@ -25,9 +25,6 @@ from storage.models import OAuthClient
 from storage.oauth_clients import client_for_registration_token, delete_client, register_client
 
 MAX_BODY_BYTES = 64 * 1024
-# Per client address, shared by every registration endpoint: a client registers once per install, and reads or
-# deletes its registration rarely; 30 at once and one every two seconds after that.
-REGISTRATION_POLICY = Policy("oauth_registration", 30, 0.5)
 
 
 class _TooLarge(Exception):
@@ -65,10 +62,14 @@ def client_information(server: OAuthServer, record: OAuthClient) -> dict[str, An
 def routes(server: OAuthServer) -> list[BaseRoute]:
     buckets = buckets_for(server.settings.redis_url)
     database_url = server.settings.database_url
+    # Per client address, shared by the registration endpoints: a client registers once per install, and reads
+    # or deletes its registration rarely.
+    per_minute = server.settings.oauth_registrations_per_minute
+    policy = Policy("oauth_registration", per_minute, per_minute / 60)
 
     async def throttled(request: Request) -> Response | None:
         address = client_address(request.scope, trust_forwarded_for=server.settings.trust_forwarded_for)
-        draw = await buckets.draw([Bucket("address", f"oauth-register:{address}")], REGISTRATION_POLICY, 1)
+        draw = await buckets.draw([Bucket("address", f"oauth-register:{address}")], policy, 1)
         if draw.allowed:
             return None
         return oauth_error(
