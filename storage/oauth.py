@@ -17,7 +17,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Mode, OAuthGrant, OAuthRevokedToken, OAuthSigningKey, Organization, User, utcnow
+from storage.models import (
+    Mode,
+    OAuthCode,
+    OAuthGrant,
+    OAuthRefreshToken,
+    OAuthRevokedToken,
+    OAuthSigningKey,
+    Organization,
+    User,
+    utcnow,
+)
 
 
 def token_hash(token: str) -> str:
@@ -144,3 +154,94 @@ def rotate_signing_key(session: Session) -> OAuthSigningKey:
     session.add(key)
     session.flush()
     return key
+
+
+# Codes and refresh tokens: handed out once in clear, kept as SHA-256 hashes. Using one is a conditional UPDATE
+# (`... WHERE used_at IS NULL`), so of two requests racing with the same code or token exactly one wins.
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def create_code(
+    session: Session,
+    *,
+    grant_id: uuid.UUID,
+    redirect_uri: str,
+    code_challenge: str,
+    resource: str,
+    lifetime: timedelta,
+) -> str:
+    """A new authorization code for the grant; `redirect_uri` is the one the request sent ("" when it sent none)."""
+    code = new_secret()
+    session.add(
+        OAuthCode(
+            code_hash=token_hash(code),
+            grant_id=grant_id,
+            redirect_uri=redirect_uri,
+            code_challenge=code_challenge,
+            resource=resource,
+            expires_at=utcnow() + lifetime,
+        )
+    )
+    session.flush()
+    return code
+
+
+def find_code(session: Session, code: str) -> tuple[OAuthCode, OAuthGrant] | None:
+    row = session.execute(
+        select(OAuthCode, OAuthGrant)
+        .join(OAuthGrant, OAuthGrant.id == OAuthCode.grant_id)
+        .where(OAuthCode.code_hash == token_hash(code))
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def claim_code(session: Session, code: OAuthCode) -> bool:
+    """Mark the code used; False when it already was (by a request racing this one, or earlier)."""
+    result = session.execute(
+        update(OAuthCode)
+        .where(OAuthCode.code_hash == code.code_hash, OAuthCode.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+def create_refresh_token(session: Session, *, grant_id: uuid.UUID, resource: str, lifetime: timedelta) -> str:
+    token = new_secret()
+    now = utcnow()
+    session.add(
+        OAuthRefreshToken(
+            token_hash=token_hash(token),
+            grant_id=grant_id,
+            resource=resource,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    session.flush()
+    return token
+
+
+def find_refresh_token(session: Session, token: str) -> tuple[OAuthRefreshToken, OAuthGrant] | None:
+    row = session.execute(
+        select(OAuthRefreshToken, OAuthGrant)
+        .join(OAuthGrant, OAuthGrant.id == OAuthRefreshToken.grant_id)
+        .where(OAuthRefreshToken.token_hash == token_hash(token))
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def rotate_refresh_token(session: Session, token: OAuthRefreshToken) -> bool:
+    """Mark the refresh token used; False when it already was (the caller then treats it as reused)."""
+    result = session.execute(
+        update(OAuthRefreshToken)
+        .where(OAuthRefreshToken.token_hash == token.token_hash, OAuthRefreshToken.rotated_at.is_(None))
+        .values(rotated_at=utcnow())
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+def mark_grant_used(session: Session, grant_id: uuid.UUID) -> None:
+    session.execute(update(OAuthGrant).where(OAuthGrant.id == grant_id).values(last_used_at=utcnow()))

@@ -1,11 +1,439 @@
-"""(being built)"""
+"""The authorization endpoint (the consent page), the token endpoint and the revocation endpoint.
+
+An authorization request is checked in RFC 6749 §4.1.2.1's order: the client
+and its redirect URI first, and while either is in doubt nothing is sent to
+the redirect URI (a 400 page says why); every later error goes back to it with
+`state` and `iss` (RFC 9207), as does the answer to Approve or Deny. The page's
+form carries the request back and it is checked again in full on POST.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from anyio import to_thread
+from starlette.datastructures import ImmutableMultiDict
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from gateway.oauth import consent, grants
+from gateway.oauth.clients import Client, ClientError, find_client
+from gateway.oauth.grants import S256_CHALLENGE, TokenError
 from gateway.oauth.resources import OAuthServer
+from gateway.oauth.responses import NO_STORE, no_store_json, oauth_error
+from gateway.rate_limits import Bucket, Policy, buckets_for, client_address
+from storage import oauth, passwords
+from storage.accounts import verify_password
+from storage.database import session_scope
+from storage.models import Mode
+
+Params = ImmutableMultiDict[str, str]
+
+# The authorization request's parameters, which the consent page's form carries back.
+PARAMETERS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "code_challenge",
+    "code_challenge_method",
+    "state",
+    "scope",
+    "resource",
+)
+FORM_BYTES = 64 * 1024
+# Sign-in attempts (right or wrong) per email and per client address, over 15 minutes: password guessing
+# stays slow, at the price that someone spamming one email can hold its owner back for minutes.
+EMAIL_ATTEMPTS = Policy("sign-in-email", 10, 10 / 900)
+ADDRESS_ATTEMPTS = Policy("sign-in-address", 30, 30 / 900)
+# Whichever was wrong (or a user without a password, or removed): saying which would confirm the email.
+WRONG_SIGN_IN = "The email or the password is wrong."
+LONGEST_EMAIL = 320
+
+
+class PageError(Exception):
+    """The client or its redirect URI is in doubt: a 400 page, never a redirect."""
+
+
+class RedirectError(Exception):
+    """An error the client hears at its redirect URI (RFC 6749 §4.1.2.1)."""
+
+    def __init__(self, error: str, description: str, redirect_uri: str, state: str | None) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.redirect_uri = redirect_uri
+        self.state = state
+
+
+class FormError(Exception):
+    """The body is not a form this server reads (media type, size, encoding)."""
+
+
+class _Repeated(Exception):
+    """RFC 6749 §3.1: a parameter may not be sent twice."""
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    client: Client
+    # Where the answer goes, and the redirect_uri as sent ("" when none was: the client registered one).
+    redirect_uri: str
+    sent_redirect_uri: str
+    state: str | None
+    code_challenge: str
+    scopes: tuple[str, ...]
+    resource: str
+    echoed: list[tuple[str, str]]
+
+
+def _single(params: Params, name: str) -> str | None:
+    values = params.getlist(name)
+    if len(values) > 1:
+        raise _Repeated(name)
+    # RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
+    return values[0] if values and values[0] else None
+
+
+async def read_form(request: Request) -> Params:
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+        raise FormError("The body must be application/x-www-form-urlencoded.")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > FORM_BYTES:
+        raise FormError(f"The body is over {FORM_BYTES // 1024} KiB.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > FORM_BYTES:
+            raise FormError(f"The body is over {FORM_BYTES // 1024} KiB.")
+    try:
+        return ImmutableMultiDict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    except UnicodeDecodeError as exc:
+        raise FormError("The body is not UTF-8.") from exc
+
+
+async def parse_authorization(server: OAuthServer, params: Params) -> AuthorizationRequest:
+    """The request, checked; `PageError` while the client or redirect is in doubt, `RedirectError` after."""
+    try:
+        client_id, sent_redirect = _single(params, "client_id"), _single(params, "redirect_uri")
+    except _Repeated as exc:
+        raise PageError(f"The request repeats {exc}.") from exc
+    if client_id is None:
+        raise PageError("The request names no client_id.")
+    try:
+        client = await find_client(server, client_id)
+    except ClientError as exc:
+        raise PageError(exc.description) from exc
+    if sent_redirect is not None:
+        if not client.admits_redirect(sent_redirect):
+            raise PageError(f"The redirect_uri {sent_redirect} is not one this client registered.")
+        redirect_uri = sent_redirect
+    elif len(client.redirect_uris) == 1:
+        redirect_uri = client.redirect_uris[0]
+    else:
+        raise PageError("The request names no redirect_uri, and this client registered several.")
+    states = params.getlist("state")
+    state = states[0] if states and states[0] else None
+
+    def fail(error: str, description: str) -> RedirectError:
+        return RedirectError(error, description, redirect_uri, state)
+
+    try:
+        response_type, challenge, method, scope, _ = (
+            _single(params, name)
+            for name in ("response_type", "code_challenge", "code_challenge_method", "scope", "state")
+        )
+    except _Repeated as exc:
+        raise fail("invalid_request", f"The request repeats {exc}.") from exc
+    if response_type is None:
+        raise fail("invalid_request", "response_type is required (code).")
+    if response_type != "code":
+        raise fail("unsupported_response_type", "Only response_type=code is supported.")
+    if challenge is None:
+        raise fail("invalid_request", "code_challenge is required: every authorization uses PKCE (S256).")
+    if method != "S256":
+        raise fail("invalid_request", "code_challenge_method must be S256 (plain is not accepted).")
+    if not S256_CHALLENGE.fullmatch(challenge):
+        raise fail("invalid_request", "code_challenge must be the 43-character base64url SHA-256 of the verifier.")
+    try:
+        scopes = grants.requested_scopes(server, scope) or tuple(server.read_scopes)
+    except TokenError as exc:
+        raise fail(exc.error, exc.description) from exc
+    resources = [value for value in params.getlist("resource") if value]
+    if len(resources) > 1:
+        raise fail("invalid_target", "Name one resource per authorization.")
+    # The MCP SDK always names one; a client that names none gets what MCP clients use, `<issuer>/mcp`.
+    resource = server.resources.canonical(resources[0]) if resources else server.resources.mcp
+    if resource is None:
+        raise fail("invalid_target", f"{resources[0]} is not a resource of this server.")
+    echoed = [(name, value) for name in PARAMETERS for value in params.getlist(name) if value]
+    return AuthorizationRequest(client, redirect_uri, sent_redirect or "", state, challenge, scopes, resource, echoed)
+
+
+def _csrf_binding(params: Params) -> str:
+    """What a page's CSRF field is bound to: the request it was rendered for."""
+    return "\n".join((params.get(name) or "") for name in ("client_id", "redirect_uri", "code_challenge"))
+
+
+def answer_url(redirect_uri: str, values: dict[str, str | None]) -> str:
+    """The redirect URI with the answer added to its query (RFC 6749 §3.1.2 keeps a query it already has)."""
+    parts = urlsplit(redirect_uri)
+    added = urlencode({name: value for name, value in values.items() if value is not None})
+    return urlunsplit(parts._replace(query=f"{parts.query}&{added}" if parts.query else added))
+
+
+class _Endpoints:
+    def __init__(self, server: OAuthServer) -> None:
+        self.server = server
+        self.buckets = buckets_for(server.settings.redis_url)
+        self.csrf_key = server.keys.instance_key.derive("oauth-consent-csrf")
+        # A Secure cookie is never sent over http, where a development issuer lives.
+        self.secure_cookie = server.issuer.startswith("https://")
+
+    # The authorization endpoint
+
+    async def authorize(self, request: Request) -> Response:
+        if request.method == "POST":
+            return await self._decide(request)
+        try:
+            authorization = await parse_authorization(self.server, request.query_params)
+        except PageError as exc:
+            return _error_page(str(exc))
+        except RedirectError as exc:
+            return self._redirect_error(exc, 302)
+        return self._consent(request, authorization, 200)
+
+    def _consent(
+        self,
+        request: Request,
+        authorization: AuthorizationRequest,
+        status: int,
+        *,
+        email: str = "",
+        mode: str = "live",
+        message: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        secret = consent.csrf_secret(request)
+        params: Params = ImmutableMultiDict(authorization.echoed)
+        view = consent.ConsentView(
+            client_name=authorization.client.client_name,
+            client_id=authorization.client.client_id,
+            is_metadata_document=authorization.client.is_metadata_document,
+            redirect_uri=authorization.redirect_uri,
+            resource=authorization.resource,
+            resource_label=self._resource_label(authorization.resource),
+            scopes=authorization.scopes,
+            hidden=authorization.echoed,
+            csrf_field=consent.csrf_field(self.csrf_key, secret, _csrf_binding(params)),
+            email=email,
+            mode=mode,
+            message=message,
+        )
+        return consent.page(
+            consent.render_consent(view),
+            status,
+            redirect_uri=authorization.redirect_uri,
+            csrf=secret,
+            secure=self.secure_cookie,
+            headers=headers,
+        )
+
+    def _resource_label(self, resource: str) -> str:
+        resources = self.server.resources
+        if resource == resources.api:
+            return "the REST API"
+        if resource == resources.mcp:
+            return "the MCP server"
+        return "one managed MCP server"
+
+    def _redirect_error(self, exc: RedirectError, status: int) -> Response:
+        values = {"error": exc.error, "error_description": exc.description, "state": exc.state}
+        return consent.redirect(answer_url(exc.redirect_uri, {**values, "iss": self.server.issuer}), status)
+
+    async def _decide(self, request: Request) -> Response:
+        try:
+            form = await read_form(request)
+        except FormError as exc:
+            return _error_page(str(exc))
+        # Before anything else (a metadata document fetch included): a forged POST gets nothing done.
+        if not consent.csrf_passes(self.csrf_key, request, _csrf_binding(form), form.get(consent.CSRF_FIELD)):
+            return _error_page(
+                "This form has expired or did not come from this page (its CSRF check failed). "
+                "Start again from the application."
+            )
+        try:
+            authorization = await parse_authorization(self.server, form)
+        except PageError as exc:
+            return _error_page(str(exc))
+        except RedirectError as exc:
+            return self._redirect_error(exc, 303)
+        action = form.get("action")
+        if action == "deny":
+            denied = RedirectError(
+                "access_denied", "The user denied the request.", authorization.redirect_uri, authorization.state
+            )
+            return self._redirect_error(denied, 303)
+        if action != "approve":
+            return _error_page("The form names neither Approve nor Deny.")
+        return await self._sign_in(request, form, authorization)
+
+    async def _sign_in(self, request: Request, form: Params, authorization: AuthorizationRequest) -> Response:
+        email, password = (form.get("email") or "").strip(), form.get("password") or ""
+        mode = form.get("mode") or "live"
+        again = partial(self._consent, request, authorization, email=email[:LONGEST_EMAIL], mode=mode)
+        if mode not in Mode.__members__:
+            return again(400, message="Choose live or test data.")
+        if not email or not password:
+            return again(400, message="Enter your email and password.")
+        wait = await self._throttle(request, email)
+        if wait is not None:
+            message = f"Too many sign-in attempts; retry in {wait} s."
+            return again(429, message=message, headers={"Retry-After": str(wait)})
+        if len(email) > LONGEST_EMAIL or len(password) > passwords.MAX_LENGTH:
+            return again(400, message=WRONG_SIGN_IN)
+        code = await to_thread.run_sync(self._approve, authorization, email, password, Mode[mode])
+        if code is None:
+            return again(400, message=WRONG_SIGN_IN)
+        answer = {"code": code, "state": authorization.state, "iss": self.server.issuer}
+        return consent.redirect(answer_url(authorization.redirect_uri, answer), 303)
+
+    async def _throttle(self, request: Request, email: str) -> int | None:
+        """Seconds to wait when this address or this email has tried too often, else None (an attempt drawn)."""
+        address = client_address(request.scope, trust_forwarded_for=self.server.settings.trust_forwarded_for)
+        # The email is hashed: the limiter's store (Redis, perhaps) need not hold addresses of users.
+        email_key = hashlib.sha256(email.lower().encode()).hexdigest()
+        for policy, key in (
+            (ADDRESS_ATTEMPTS, f"sign-in:address:{address}"),
+            (EMAIL_ATTEMPTS, f"sign-in:email:{email_key}"),
+        ):
+            draw = await self.buckets.draw([Bucket(policy.name, key)], policy, 1)
+            if not draw.allowed:
+                return draw.retry_after
+        return None
+
+    def _approve(self, authorization: AuthorizationRequest, email: str, password: str, mode: Mode) -> str | None:
+        """The code for a new grant when the email and password are right, else None."""
+        settings = self.server.settings
+        with session_scope(settings.database_url) as session:
+            user = verify_password(session, email, password)
+            if user is None:
+                return None
+            grant = oauth.create_grant(
+                session,
+                user=user,
+                mode=mode,
+                client_id=authorization.client.client_id,
+                client_name=authorization.client.client_name,
+                scopes=list(authorization.scopes),
+            )
+            return oauth.create_code(
+                session,
+                grant_id=grant.id,
+                redirect_uri=authorization.sent_redirect_uri,
+                code_challenge=authorization.code_challenge,
+                resource=authorization.resource,
+                lifetime=timedelta(seconds=settings.oauth_code_seconds),
+            )
+
+    # The token and revocation endpoints
+
+    async def token(self, request: Request) -> Response:
+        try:
+            form = await _token_form(request)
+            client = await self._authenticate(request, form)
+            grant_type = _field(form, "grant_type")
+            work: Callable[[], grants.IssuedTokens]
+            if grant_type == "authorization_code":
+                work = partial(
+                    grants.exchange_code,
+                    self.server,
+                    client,
+                    code=_field(form, "code"),
+                    redirect_uri=_field(form, "redirect_uri"),
+                    code_verifier=_field(form, "code_verifier"),
+                    resource=_field(form, "resource"),
+                )
+            elif grant_type == "refresh_token":
+                work = partial(
+                    grants.refresh,
+                    self.server,
+                    client,
+                    refresh_token=_field(form, "refresh_token"),
+                    scope=_field(form, "scope"),
+                    resource=_field(form, "resource"),
+                )
+            elif grant_type is None:
+                raise TokenError("invalid_request", "grant_type is required.")
+            else:
+                raise TokenError("unsupported_grant_type", "grant_type must be authorization_code or refresh_token.")
+            issued = await to_thread.run_sync(work)
+        except TokenError as exc:
+            return _token_error(exc)
+        return no_store_json(issued.as_json())
+
+    async def revoke(self, request: Request) -> Response:
+        try:
+            form = await _token_form(request)
+            client = await self._authenticate(request, form)
+            # token_type_hint only orders the lookups, and both kinds are told apart by their form anyway.
+            await to_thread.run_sync(grants.revoke, self.server, client, _field(form, "token"))
+        except TokenError as exc:
+            return _token_error(exc)
+        # RFC 7009 §2.2: 200 whether or not the token was known.
+        return Response(status_code=200, headers=NO_STORE)
+
+    async def _authenticate(self, request: Request, form: Params) -> Client:
+        if request.headers.get("authorization", "").lower().startswith("basic "):
+            raise TokenError(
+                "invalid_client",
+                "client_secret_basic is not supported: send client_id and client_secret in the form body "
+                "(client_secret_post).",
+                headers={"WWW-Authenticate": 'Basic realm="vaultgate"'},
+            )
+        client_id = _field(form, "client_id")
+        if client_id is None:
+            raise TokenError("invalid_client", "client_id is required in the body.")
+        try:
+            client = await find_client(self.server, client_id)
+        except ClientError as exc:
+            raise TokenError(exc.error, exc.description) from exc
+        if not client.authenticates(_field(form, "client_secret")):
+            raise TokenError("invalid_client", "The client_secret is missing or wrong.")
+        return client
+
+
+def _field(form: Params, name: str) -> str | None:
+    try:
+        return _single(form, name)
+    except _Repeated as exc:
+        raise TokenError("invalid_request", f"The request repeats {exc}.") from exc
+
+
+async def _token_form(request: Request) -> Params:
+    try:
+        return await read_form(request)
+    except FormError as exc:
+        raise TokenError("invalid_request", str(exc)) from exc
+
+
+def _token_error(exc: TokenError) -> Response:
+    return oauth_error(exc.error, exc.description, exc.status, exc.headers)
+
+
+def _error_page(message: str) -> Response:
+    return consent.page(consent.render_error("This authorization request cannot go on", message), 400)
 
 
 def routes(server: OAuthServer) -> list[BaseRoute]:
-    return []
+    endpoints = _Endpoints(server)
+    return [
+        Route("/oauth/authorize", endpoints.authorize, methods=["GET", "POST"]),
+        Route("/oauth/token", endpoints.token, methods=["POST"]),
+        Route("/oauth/revoke", endpoints.revoke, methods=["POST"]),
+    ]
