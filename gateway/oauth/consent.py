@@ -151,15 +151,16 @@ def _redirect_host(redirect_uri: str) -> str:
 
 def render_consent(view: ConsentView) -> str:
     name = escape(view.client_name)
-    facts = [f"It will be sent back to <strong>{escape(_redirect_host(view.redirect_uri))}</strong>."]
+    facts = [f"Your answer goes back to <strong>{escape(_redirect_host(view.redirect_uri))}</strong>."]
     if view.is_metadata_document:
         facts.append(
-            f"Its details are published by <strong>{escape(urlsplit(view.client_id).hostname or '')}</strong>."
+            f"The app's details are published by <strong>{escape(urlsplit(view.client_id).hostname or '')}</strong>."
         )
     else:
-        facts.append("It registered itself with this gateway: its name is not verified.")
+        facts.append("The app registered itself with this gateway: its name is not verified.")
     facts.append(
-        f"For {escape(view.resource_label)} (<code>{escape(view.resource)}</code>); it can never change your data."
+        f"Access to {escape(view.resource_label)} (<code>{escape(view.resource)}</code>) is read-only: "
+        "the app can never change your data."
     )
     scopes = "".join(
         f"<li><code>{escape(scope)}</code> {escape(SCOPE_LINES.get(scope, ''))}</li>" for scope in view.scopes
@@ -179,8 +180,8 @@ def render_consent(view: ConsentView) -> str:
         f'<form method="post" action="{PAGE_PATH}">{hidden}'
         f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(view.csrf_field)}">'
         "<fieldset><legend>Which data</legend>"
-        f'<label><input type="radio" name="mode" value="live" {live}> Live</label> '
-        f'<label><input type="radio" name="mode" value="test" {test}> Test</label></fieldset>'
+        f'<label><input type="radio" name="mode" value="live" {live}> Live data</label> '
+        f'<label><input type="radio" name="mode" value="test" {test}> Test data</label></fieldset>'
         '<label class="field">Email<input type="email" name="email" autocomplete="username" required '
         f'value="{escape(view.email)}"></label>'
         '<label class="field">Password<input type="password" name="password" '
