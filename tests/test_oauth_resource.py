@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import httpx2
 import pytest
 import yaml
 from starlette.testclient import TestClient
@@ -382,12 +383,12 @@ def test_a_null_key_is_the_one_reviewed_break_of_the_released_contract() -> None
 # ---- MCP ------------------------------------------------------------------------------------------------------
 
 
-def mcp(client: TestClient, path: str, token: str, method: str, params: Json) -> httpx.Response:
+def mcp(client: TestClient, path: str, token: str, method: str, params: Json) -> httpx2.Response:
     body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
     return client.post(path, json=body, headers={**MCP_HEADERS, **bearer(token)})
 
 
-def result(response: httpx.Response) -> Json:
+def result(response: httpx2.Response) -> Json:
     assert response.status_code == 200, response.text
     # One server-sent event carrying the JSON-RPC response.
     answer: Json = json.loads(response.text.split("data: ", 1)[1])["result"]
