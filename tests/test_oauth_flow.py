@@ -30,10 +30,10 @@ from core.settings import Settings
 from gateway.app import create_app
 from gateway.contract import load_contract
 from gateway.oauth.resources import OAuthServer
+from storage import oauth
 from storage.accounts import create_organization, create_user, set_password
 from storage.database import dispose_engine, session_scope
 from storage.models import OAuthCode, OAuthRevokedToken, Role, Tier, User, utcnow
-from storage.oauth import token_hash
 from storage.passwords import hash_password
 
 REDIRECT = "http://127.0.0.1:43111/callback"
@@ -408,7 +408,7 @@ def test_expired_code_is_invalid_grant(flow: Flow, person: Person, database_url:
     with session_scope(database_url) as session:
         session.execute(
             update(OAuthCode)
-            .where(OAuthCode.code_hash == token_hash(code))
+            .where(OAuthCode.code_hash == oauth.token_hash(code))
             .values(expires_at=utcnow() - timedelta(seconds=1))
         )
     answer = flow.exchange(code)
@@ -583,3 +583,23 @@ def test_another_client_cannot_revoke_a_token(flow: Flow, person: Person) -> Non
 
 def test_unknown_token_revocation_is_a_quiet_200(flow: Flow) -> None:
     assert flow.revoke("not-a-token-we-issued").status_code == 200
+
+
+def test_racing_redemptions_claim_a_code_and_a_refresh_token_once(
+    flow: Flow, person: Person, database_url: str
+) -> None:
+    # Two requests that both read the code (or token) unused before either writes: only one may win.
+    code = flow.code(person)
+    with session_scope(database_url) as first, session_scope(database_url) as second:
+        found_first, found_second = oauth.find_code(first, code), oauth.find_code(second, code)
+        assert found_first is not None
+        assert found_second is not None
+        assert oauth.claim_code(first, found_first[0])
+    with session_scope(database_url) as session:
+        assert not oauth.claim_code(session, found_second[0])
+    tokens = flow.tokens(person)
+    with session_scope(database_url) as session:
+        found = oauth.find_refresh_token(session, tokens["refresh_token"])
+        assert found is not None
+        assert oauth.rotate_refresh_token(session, found[0])
+        assert not oauth.rotate_refresh_token(session, found[0])
