@@ -157,8 +157,11 @@ def test_each_resource_has_its_protected_resource_metadata(issuer_client: TestCl
     assert nulls(metadata) == []
 
 
-def test_a_malformed_server_id_has_no_protected_resource_metadata(issuer_client: TestClient) -> None:
-    response = issuer_client.get("/.well-known/oauth-protected-resource/mcp/not-a-uuid")
+@pytest.mark.parametrize(
+    "server_id", ["not-a-uuid", "8D2B7C51-8C1E-4C4E-A0A5-3F0E6F0C9D11", "8d2b7c518c1e4c4ea0a53f0e6f0c9d11"]
+)
+def test_only_a_canonical_server_id_has_protected_resource_metadata(issuer_client: TestClient, server_id: str) -> None:
+    response = issuer_client.get(f"/.well-known/oauth-protected-resource/mcp/{server_id}")
 
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"

@@ -74,10 +74,15 @@ def routes(server: OAuthServer) -> list[BaseRoute]:
     async def managed_server(request: Request) -> Response:
         # Answered for any well-formed id, without a lookup: an unauthenticated caller must not learn which
         # servers exist (/mcp/{server_id} checks that, with credentials).
+        given = request.path_params["server_id"]
         try:
-            server_id = uuid.UUID(request.path_params["server_id"])
+            server_id = uuid.UUID(given)
         except ValueError:
-            return oauth_error("not_found", "A managed MCP server's id is a UUID.", 404)
+            server_id = None
+        # Only the canonical form: RFC 9728 §3.3 has clients refuse a document whose resource is not the URL
+        # they asked about, and `resource` parameters name servers in this form.
+        if server_id is None or str(server_id) != given:
+            return oauth_error("not_found", "A managed MCP server's id is a lowercase, hyphenated UUID.", 404)
         metadata = protected_resource_metadata(
             server, server.resources.server(server_id), f"Vaultgate MCP server {server_id}"
         )

@@ -119,8 +119,10 @@ def routes(server: OAuthServer) -> list[BaseRoute]:
         token = _bearer(request)
 
         def act() -> dict[str, Any] | None:
+            if token is None:
+                return None
             with session_scope(database_url) as session:
-                record = None if token is None else client_for_registration_token(session, client_id, token)
+                record = client_for_registration_token(session, client_id, token)
                 if record is None:
                     return None
                 if request.method == "DELETE":
