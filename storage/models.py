@@ -425,7 +425,8 @@ class OAuthGrant(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
-    # Why: "user", "refresh_token_reused", "code_reused", "password_changed", "user_removed", "client_deleted".
+    # Why: "user", "revoked_by_client", "refresh_token_reused", "code_reused", "password_changed", "user_removed",
+    # "client_deleted".
     revoked_reason: Mapped[str | None] = mapped_column(String(40))
 
 

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -110,6 +110,9 @@ def grant_access(session: Session, grant_id: uuid.UUID, jti: str | None) -> Gran
 
 
 def revoke_access_token(session: Session, jti: str, expires_at: datetime) -> None:
+    # A revoked token that has expired anyway needs no row: each revocation clears those, so the table holds at
+    # most the tokens revoked within one token lifetime.
+    session.execute(delete(OAuthRevokedToken).where(OAuthRevokedToken.expires_at < utcnow()))
     if session.get(OAuthRevokedToken, jti) is None:
         session.add(OAuthRevokedToken(jti=jti, expires_at=expires_at))
         session.flush()
