@@ -517,7 +517,8 @@ def live_gateway(tmp_path: Path) -> Iterator[LiveGateway]:
     issuer = f"http://127.0.0.1:{port}"
     process = start_server(database_url, port, tmp_path / "server.log", {"VAULTGATE_PUBLIC_URL": issuer})
     try:
-        yield LiveGateway(issuer, Settings(database_url=database_url, public_url=issuer), caller)
+        settings = Settings(database_url=database_url, public_url=issuer, blob_dir=tmp_path / "blobs")
+        yield LiveGateway(issuer, settings, caller)
     finally:
         process.terminate()
         process.wait(timeout=10)
