@@ -91,7 +91,7 @@ class Principal:
             key_id=access.grant_id,
             key_prefix="",
             key_name=access.client_name,
-            key_expires_at=claims.expires_at,
+            key_expires_at=claims.accepted_until,
             scopes=frozenset(s for s in claims.scopes if s in access.scopes and is_read_scope(s)),
             user_id=user.id,
             user_email=user.email,
@@ -116,7 +116,7 @@ class Principal:
         """The rate-limit bucket of the credential (inside its organization's): a key's, or a server token's."""
         if self.auth_kind == "oauth":
             # Per client and user (spec §2), whichever grant the token came from.
-            return f"oauth:{self.oauth_client_id}:{self.user_id}"
+            return f"oauth:{self.oauth_client_id}:{self.user_id}:{self.mode.value}"
         return f"key:{self.key_id}" if self.auth_kind == "api_key" else f"{self.auth_kind}:{self.key_id}"
 
     @property

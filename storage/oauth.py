@@ -96,6 +96,9 @@ def grant_access(session: Session, grant_id: uuid.UUID, jti: str | None) -> Gran
         return "revoked"
     if user.removed_at is not None:
         return "user_removed"
+    if user.organization_id != grant.organization_id:
+        # Approved for the organization the user was in then: it does not follow the user anywhere else.
+        return "revoked"
     if jti is not None and session.get(OAuthRevokedToken, jti) is not None:
         return "revoked"
     return GrantAccess(
@@ -110,6 +113,7 @@ def grant_access(session: Session, grant_id: uuid.UUID, jti: str | None) -> Gran
 
 
 def revoke_access_token(session: Session, jti: str, expires_at: datetime) -> None:
+    """Refuse the token `jti` from now on; `expires_at`: the last instant any verifier would still accept it."""
     # A revoked token that has expired anyway needs no row: each revocation clears those, so the table holds at
     # most the tokens revoked within one token lifetime.
     session.execute(delete(OAuthRevokedToken).where(OAuthRevokedToken.expires_at < utcnow()))

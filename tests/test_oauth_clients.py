@@ -290,6 +290,10 @@ def test_redirect_uris_a_client_may_register(edge: TestClient, redirect_uri: str
         ({"response_types": ["token"]}, "invalid_client_metadata", "response_types"),
         ({"scope": "vault:read vault:write"}, "invalid_client_metadata", "vault:write"),
         ({"client_name": "n" * 201}, "invalid_client_metadata", "client_name"),
+        # Terminal escapes would reach `vaultgate users grants`; a right-to-left override would make the consent
+        # page show another name than the one registered.
+        ({"client_name": "Notes\r\x1b[2K\x1b[1A"}, "invalid_client_metadata", "client_name"),
+        ({"client_name": "Notes \u202egnp.exe"}, "invalid_client_metadata", "client_name"),
         ({"logo_uri": "javascript:alert(1)"}, "invalid_client_metadata", "logo_uri"),
     ],
 )

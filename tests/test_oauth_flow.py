@@ -30,6 +30,7 @@ from core.settings import Settings
 from gateway.app import create_app
 from gateway.contract import load_contract
 from gateway.oauth.resources import OAuthServer
+from gateway.oauth.tokens import AccessTokens
 from storage import oauth
 from storage.accounts import create_organization, create_user, set_password
 from storage.database import dispose_engine, session_scope
@@ -570,6 +571,32 @@ def test_revoking_an_access_token_records_it_and_the_resource_refuses_it(
     assert refused.status_code == 401
     # The refresh token lives on: only that access token was revoked.
     assert flow.refresh(tokens["refresh_token"]).status_code == 200
+
+
+def test_a_revoked_access_token_stays_refused_for_as_long_as_any_verifier_would_accept_it(
+    flow: Flow, person: Person, server: OAuthServer, database_url: str, settings: Settings
+) -> None:
+    tokens = flow.tokens(person, asking={"resource": server.resources.api})
+    grant_id = server.tokens.read(tokens["access_token"]).grant_id
+    # A token past its `exp` but inside the verifiers' clock leeway: still accepted, so still worth revoking.
+    late = AccessTokens(settings.model_copy(update={"oauth_access_token_seconds": -5}), server.issuer, server.keys)
+    token, claims = late.issue(
+        user_id=person.user_id,
+        audience=server.resources.api,
+        client_id=flow.client_id,
+        scopes=["meta:read"],
+        grant_id=grant_id,
+    )
+    assert flow.client.get("/api/v2/meta/whoami", headers=bearer(token)).status_code == 200
+
+    assert flow.revoke(token).status_code == 200
+    # Any later revocation clears rows of tokens no verifier accepts any more; this one must outlive the purge.
+    assert flow.revoke(tokens["access_token"]).status_code == 200
+
+    with session_scope(database_url) as session:
+        row = session.get(OAuthRevokedToken, claims.token_id)
+        assert row is not None
+        assert row.expires_at >= claims.accepted_until
 
 
 def test_another_client_cannot_revoke_a_token(flow: Flow, person: Person) -> None:

@@ -7,8 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from storage import oauth
+from storage.accounts import create_organization, create_user
 from storage.database import session_scope
-from storage.models import OAuthRevokedToken, utcnow
+from storage.models import Mode, OAuthRevokedToken, Role, Tier, utcnow
 
 
 def test_a_revoked_access_token_is_kept_until_it_would_have_expired(database_url: str) -> None:
@@ -23,3 +24,21 @@ def test_a_revoked_access_token_is_kept_until_it_would_have_expired(database_url
     with session_scope(database_url) as session:
         kept = set(session.scalars(select(OAuthRevokedToken.jti)))
     assert kept == {"still-live", "another"}
+
+
+def test_a_grant_does_not_follow_its_user_into_another_organization(database_url: str) -> None:
+    with session_scope(database_url) as session:
+        first = create_organization(session, name="First", tier=Tier.free)
+        second = create_organization(session, name="Second", tier=Tier.free)
+        user = create_user(
+            session, organization=first, email="ada@example.com", name="Ada", role=Role.member, permissions=[]
+        )
+        grant = oauth.create_grant(
+            session, user=user, mode=Mode.live, client_id="app", client_name="App", scopes=["vault:read"]
+        )
+        assert not isinstance(oauth.grant_access(session, grant.id, None), str)
+        user.organization_id = second.id
+        session.flush()
+        session.expire_all()
+
+        assert oauth.grant_access(session, grant.id, None) == "revoked"

@@ -249,7 +249,14 @@ class McpEdge:
 
     def _visible(self, principal: Principal) -> list[Tool]:
         allowed = principal.allowed_operations
-        return [t for t in self.tools.values() if allowed is None or t.operation.operation_id in allowed]
+        # An OAuth token never writes: an agent is not shown tools that could only answer `oauth_read_only`
+        # (called anyway, they do).
+        read_only = principal.auth_kind == "oauth"
+        return [
+            t
+            for t in self.tools.values()
+            if (allowed is None or t.operation.operation_id in allowed) and not (read_only and not t.reads_only)
+        ]
 
     async def _list_tools(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         principal = _caller(ctx)
@@ -283,7 +290,8 @@ def _describe(tool: Tool) -> types.Tool:
         output_schema=tool.output_schema,
         annotations=types.ToolAnnotations(
             title=tool.operation.summary,
-            read_only_hint=method == "GET",
+            # By scope, not method: a POST whose scope is a read scope only reads.
+            read_only_hint=tool.reads_only,
             destructive_hint=method == "DELETE",
             idempotent_hint=method in ("GET", "DELETE"),
             open_world_hint=False,

@@ -9,6 +9,7 @@ does not understand is dropped (RFC 7591 §2: "MUST ignore").
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -81,7 +82,17 @@ def _web_url(url: str) -> str:
 Uri = Annotated[str, Field(max_length=MAX_URI_LENGTH)]
 RedirectUri = Annotated[Uri, AfterValidator(_redirect_uri)]
 WebUrl = Annotated[Uri, AfterValidator(_web_url)]
-Text = Annotated[str, Field(max_length=MAX_NAME_LENGTH)]
+
+
+def _printable(text: str) -> str:
+    # Control characters would reach an operator's terminal (`vaultgate users grants`), and format characters
+    # (bidirectional overrides) could make the consent page show a name other than the one registered.
+    if any(unicodedata.category(character) in ("Cc", "Cf") for character in text):
+        raise ValueError("must not contain control or formatting characters")
+    return text
+
+
+Text = Annotated[str, Field(max_length=MAX_NAME_LENGTH), AfterValidator(_printable)]
 
 
 class ClientMetadata(BaseModel):

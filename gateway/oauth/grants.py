@@ -287,7 +287,7 @@ def revoke(server: OAuthServer, client: Client, token: str | None) -> None:
         if claims is not None:
             if claims.client_id != client.client_id:
                 raise _not_yours()
-            oauth.revoke_access_token(session, claims.token_id, claims.expires_at)
+            oauth.revoke_access_token(session, claims.token_id, claims.accepted_until)
             return
         found = oauth.find_refresh_token(session, token)
         if found is None:

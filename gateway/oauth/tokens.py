@@ -51,6 +51,12 @@ class AccessClaims:
     grant_id: uuid.UUID
     expires_at: datetime
 
+    @property
+    def accepted_until(self) -> datetime:
+        """The last instant `verify` accepts the token (its `exp` plus the leeway): what a revocation must outlast
+        and a cached principal must not."""
+        return self.expires_at + timedelta(seconds=LEEWAY_SECONDS)
+
 
 def _private_key(instance_key: InstanceKey, kid: str) -> ec.EllipticCurvePrivateKey:
     seed = int.from_bytes(instance_key.derive(f"oauth-signing-key:{kid}"), "big")

@@ -40,10 +40,6 @@ Not breaking, by policy:
 - additions: operations, methods, optional parameters and request properties, response properties,
   statuses and codes; and edits of descriptions, summaries and examples.
 
-Reviewed breaks: a break decided on purpose within the major version is listed in `REVIEWED_BREAKS`,
-its exact finding with the reason (also written under **Changed** in `CHANGELOG.md`); it is not
-reported, and nothing else is exempted by it.
-
 Not checked: headers of responses, response constraints (e.g. a longer `maxLength`), `oneOf`/`anyOf`
 alternatives beyond their position, and parameter serialization (`style`, `explode`).
 """
@@ -77,25 +73,8 @@ _FLAGS = ("exclusiveMinimum", "exclusiveMaximum", "uniqueItems")
 _EXACT = ("pattern", "format")
 
 
-# Each an exact finding, decided on review, and why. Narrow by construction: the line names the operation and the
-# property, so any other break of the same kind is still reported.
-REVIEWED_BREAKS: dict[str, str] = {
-    "GET /meta/whoami (meta.whoami) response 200 application/json /key: may now be null": (
-        "Issue 16 (OAuth): an OAuth access token is no API key, so whoami answers `key: null` for it "
-        "(and `oauth_client` names the app); API keys and server tokens still get a `key`."
-    ),
-}
-
-
-def breaking_changes(
-    released: dict[str, Any], current: dict[str, Any], *, reviewed: dict[str, str] = REVIEWED_BREAKS
-) -> list[str]:
-    """Every way `current` breaks a client written against `released`, one human-readable line each, except the
-    `reviewed` ones."""
-    return [finding for finding in _findings(released, current) if finding not in reviewed]
-
-
-def _findings(released: dict[str, Any], current: dict[str, Any]) -> list[str]:
+def breaking_changes(released: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """Every way `current` breaks a client written against `released`, one human-readable line each."""
     if _major_version(current) > _major_version(released):
         return []
     old_document, new_document = _Document(released), _Document(current)
