@@ -41,4 +41,3 @@ async def problem_page(request: Request) -> Response:
         "<code>instance</code>, <code>code</code> and <code>request_id</code>.</p></html>"
     )
     return HTMLResponse(body)
-
