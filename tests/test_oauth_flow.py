@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
+import re
 import secrets
 import shutil
 import uuid
@@ -29,8 +30,10 @@ from starlette.testclient import TestClient
 from core.settings import Settings
 from gateway.app import create_app
 from gateway.contract import load_contract
+from gateway.oauth import authorization
 from gateway.oauth.resources import OAuthServer
 from gateway.oauth.tokens import AccessTokens
+from gateway.rate_limits import Policy
 from storage import oauth
 from storage.accounts import create_organization, create_user, set_password
 from storage.database import dispose_engine, session_scope
@@ -38,8 +41,12 @@ from storage.models import OAuthCode, OAuthRevokedToken, Role, Tier, User, utcno
 from storage.passwords import hash_password
 
 REDIRECT = "http://127.0.0.1:43111/callback"
+# A redirect URI anyone could register: errors reach it only by the user's click.
+APP_REDIRECT = "https://app.example/cb"
 PASSWORD = "correct horse battery staple"
 READ_SCOPES = "meta:read vault:read chat:read workflows:read templates:read"
+# RFC 6749 §4.1.2.1 and §5.2: what an error_description may hold.
+ERROR_DESCRIPTION = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
 
 
 _addresses = itertools.count(1)
@@ -84,12 +91,17 @@ def app_client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
+def move(client: TestClient) -> None:
+    """Call from a client address no test has used yet."""
+    number = next(_addresses)
+    client.headers["X-Forwarded-For"] = f"10.{number // 62500}.{number // 250 % 250}.{number % 250 + 1}"
+
+
 @pytest.fixture
 def client(app_client: TestClient) -> Iterator[TestClient]:
     """The module's app, seen from a client address of this test's own, with no cookie yet."""
     app_client.cookies.clear()
-    number = next(_addresses)
-    app_client.headers["X-Forwarded-For"] = f"10.0.{number // 250}.{number % 250 + 1}"
+    move(app_client)
     yield app_client
     app_client.cookies.clear()
 
@@ -132,17 +144,37 @@ class _Inputs(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.hidden: list[tuple[str, str]] = []
+        # (text, href) of each link.
+        self.links: list[tuple[str, str]] = []
+        self._in_link = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
         if tag == "input" and values.get("type") == "hidden":
             self.hidden.append((values["name"] or "", values["value"] or ""))
+        elif tag == "a":
+            self.links.append(("", values.get("href") or ""))
+            self._in_link = True
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_link = self._in_link and tag != "a"
+
+    def handle_data(self, data: str) -> None:
+        if self._in_link:
+            text, href = self.links[-1]
+            self.links[-1] = (text + data, href)
 
 
 def hidden_fields(html: str) -> list[tuple[str, str]]:
     parser = _Inputs()
     parser.feed(html)
     return parser.hidden
+
+
+def links(html: str) -> list[tuple[str, str]]:
+    parser = _Inputs()
+    parser.feed(html)
+    return parser.links
 
 
 def pkce() -> tuple[str, str]:
@@ -314,13 +346,65 @@ def test_consent_page_cannot_be_framed_or_cached(flow: Flow) -> None:
 
 
 @pytest.mark.parametrize("method", [None, "plain"])
-def test_authorization_without_s256_pkce_is_refused_at_the_redirect(flow: Flow, method: str | None) -> None:
+def test_authorization_without_s256_pkce_is_refused_at_a_loopback_redirect(flow: Flow, method: str | None) -> None:
     answer = flow.page(code_challenge_method=method, **({"code_challenge": None} if method is None else {}))
     assert answer.status_code == 302
     returned = query_of(answer.headers["location"])
     assert returned["error"] == "invalid_request"
     assert returned["state"] == flow.state
     assert "iss" in returned
+
+
+@pytest.mark.parametrize(
+    ("asking", "error"),
+    [
+        ({"response_type": "token"}, "unsupported_response_type"),
+        ({"code_challenge": None}, "invalid_request"),
+        ({"code_challenge_method": "plain"}, "invalid_request"),
+        ({"scope": "vault:write"}, "invalid_scope"),
+        ({"resource": "https://elsewhere.example/mcp"}, "invalid_target"),
+    ],
+)
+def test_errors_for_a_redirect_uri_that_is_not_loopback_are_a_page_linking_back(
+    client: TestClient, server: OAuthServer, asking: dict[str, str | None], error: str
+) -> None:
+    flow = Flow(client, register(client, redirect_uris=[APP_REDIRECT])["client_id"], redirect_uri=APP_REDIRECT)
+    answer = flow.page(**asking)
+    assert answer.status_code == 400
+    assert "location" not in answer.headers
+    assert answer.headers["x-frame-options"] == "DENY"
+    [(text, href)] = links(answer.text)
+    assert text == "Return to app.example"
+    assert href.startswith(f"{APP_REDIRECT}?")
+    returned = query_of(href)
+    assert returned["error"] == error
+    assert returned["error_description"]
+    assert returned["state"] == flow.state
+    assert returned["iss"] == server.issuer
+
+
+def test_approve_and_deny_go_to_a_redirect_uri_that_is_not_loopback_at_once(client: TestClient, person: Person) -> None:
+    flow = Flow(client, register(client, redirect_uris=[APP_REDIRECT])["client_id"], redirect_uri=APP_REDIRECT)
+    denied = flow.submit("deny")
+    assert denied.status_code == 303
+    assert denied.headers["location"].startswith(f"{APP_REDIRECT}?")
+    assert query_of(denied.headers["location"])["error"] == "access_denied"
+    approved = flow.submit(email=person.email, password=PASSWORD)
+    assert approved.status_code == 303
+    assert "code" in query_of(approved.headers["location"])
+
+
+def test_an_error_found_in_the_posted_form_is_a_page_for_a_redirect_uri_that_is_not_loopback(
+    client: TestClient, person: Person
+) -> None:
+    flow = Flow(client, register(client, redirect_uris=[APP_REDIRECT])["client_id"], redirect_uri=APP_REDIRECT)
+    form = dict(hidden_fields(flow.page().text), action="approve", email=person.email, password=PASSWORD)
+    # The CSRF field binds the client, redirect and challenge; a scope edited in the form is checked again.
+    answer = client.post("/oauth/authorize", data={**form, "scope": "vault:write"}, follow_redirects=False)
+    assert answer.status_code == 400
+    assert "location" not in answer.headers
+    [(_, href)] = links(answer.text)
+    assert query_of(href)["error"] == "invalid_scope"
 
 
 def test_unregistered_redirect_uri_is_a_page_and_never_a_redirect(flow: Flow) -> None:
@@ -376,13 +460,32 @@ def test_scope_beyond_read_is_invalid_scope(flow: Flow) -> None:
     answer = flow.page(scope="vault:read vault:write")
     returned = query_of(answer.headers["location"])
     assert returned["error"] == "invalid_scope"
-    assert "vault:write" in returned["error_description"]
+    assert "scope parameter" in returned["error_description"]
+
+
+def test_error_descriptions_name_the_parameter_never_its_value(flow: Flow) -> None:
+    hostile = '"><img src=x onerror=alert(1)> \u00e9\\'
+    for asking, parameter in (({"resource": hostile}, "resource"), ({"scope": f"meta:read {hostile}"}, "scope")):
+        description = query_of(flow.page(**asking).headers["location"])["error_description"]
+        assert f"{parameter} parameter" in description
+        assert "img" not in description
+        assert ERROR_DESCRIPTION.fullmatch(description), description
+    # The token endpoint's answers keep to the same characters (RFC 6749 §5.2).
+    answer = flow.token(grant_type="authorization_code", code="x", code_verifier="\u00e9")
+    assert answer.json()["error"] == "invalid_request"
+    assert ERROR_DESCRIPTION.fullmatch(answer.json()["error_description"])
 
 
 def test_offline_access_is_accepted_and_not_a_token_scope(flow: Flow, person: Person) -> None:
     issued = flow.tokens(person, asking={"scope": "vault:read offline_access"})
     assert issued["scope"] == "vault:read"
     assert issued["refresh_token"]
+
+
+def test_redirect_uri_that_is_not_ascii_at_the_token_endpoint_is_invalid_grant(flow: Flow, person: Person) -> None:
+    answer = flow.exchange(flow.code(person), redirect_uri=f"{REDIRECT}\u00e9")
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_grant"
 
 
 def test_wrong_code_verifier_is_invalid_grant(flow: Flow, person: Person) -> None:
@@ -460,7 +563,7 @@ def test_password_change_ends_the_apps_access(flow: Flow, person: Person, databa
     assert "password" in answer.json()["error_description"]
 
 
-@pytest.mark.parametrize("tamper", ["no_cookie", "wrong_field", "other_request"])
+@pytest.mark.parametrize("tamper", ["no_cookie", "wrong_field", "field_not_ascii", "other_request"])
 def test_consent_form_without_its_csrf_proof_does_nothing(flow: Flow, person: Person, tamper: str) -> None:
     page = flow.page()
     form = dict(hidden_fields(page.text), action="approve", email=person.email, password=PASSWORD)
@@ -468,6 +571,8 @@ def test_consent_form_without_its_csrf_proof_does_nothing(flow: Flow, person: Pe
         flow.client.cookies.clear()
     elif tamper == "wrong_field":
         form["csrf_token"] = "A" * 43
+    elif tamper == "field_not_ascii":
+        form["csrf_token"] = "\u00e9" * 43
     else:
         # A field from one consent page does not fit another request's.
         form["code_challenge"] = pkce()[1]
@@ -475,6 +580,43 @@ def test_consent_form_without_its_csrf_proof_does_nothing(flow: Flow, person: Pe
     assert answer.status_code == 400
     assert "location" not in answer.headers
     assert "CSRF" in answer.text
+
+
+# The old shape of a secret, and the new one with a signature this server never made.
+@pytest.mark.parametrize("invented", ["A" * 43, f"{'A' * 43}.{'B' * 43}"])
+def test_a_csrf_secret_this_server_did_not_issue_is_refused(flow: Flow, person: Person, invented: str) -> None:
+    # Login CSRF: a cookie planted in the victim's browser, and the field the page computes for it.
+    flow.client.cookies.set("vg_oauth_csrf", invented, path="/oauth/authorize")
+    page = flow.page()
+    assert f"vg_oauth_csrf={invented};" not in page.headers["set-cookie"]
+    form = dict(hidden_fields(page.text), action="approve", email=person.email, password=PASSWORD)
+    flow.client.cookies.clear()
+    flow.client.cookies.set("vg_oauth_csrf", invented, path="/oauth/authorize")
+    answer = flow.client.post("/oauth/authorize", data=form, follow_redirects=False)
+    assert answer.status_code == 400
+    assert "CSRF" in answer.text
+
+
+def test_over_https_the_csrf_cookie_is_host_prefixed(settings: Settings, person: Person) -> None:
+    https = settings.model_copy(update={"public_url": "https://vaultgate.example"})
+    with TestClient(create_app(https), base_url="https://vaultgate.example") as browser:
+        move(browser)
+        flow = Flow(browser, register(browser)["client_id"])
+        cookie = flow.page().headers["set-cookie"]
+        assert cookie.startswith("__Host-vg_oauth_csrf=")
+        assert "Secure" in cookie
+        assert "Path=/;" in cookie
+        assert "HttpOnly" in cookie
+        assert "SameSite=strict" in cookie
+        assert "Domain" not in cookie
+        # A cookie without the prefix, as a sibling subdomain could set, is no secret here.
+        page = flow.page()
+        form = dict(hidden_fields(page.text), action="approve", email=person.email, password=PASSWORD)
+        secret = browser.cookies["__Host-vg_oauth_csrf"]
+        browser.cookies.clear()
+        browser.cookies.set("vg_oauth_csrf", secret, path="/oauth/authorize")
+        assert "CSRF" in browser.post("/oauth/authorize", data=form, follow_redirects=False).text
+        assert flow.code(person)
 
 
 def test_deny_answers_access_denied_with_state_and_iss(flow: Flow, server: OAuthServer) -> None:
@@ -499,14 +641,73 @@ def test_failed_sign_in_gives_no_code_and_does_not_say_why(flow: Flow, person: P
     assert any(name == "csrf_token" for name, _ in hidden_fields(answer.text))
 
 
-def test_sign_in_is_throttled_per_email(flow: Flow, person: Person) -> None:
-    for _ in range(10):
+def test_successes_count_nothing_and_failures_from_one_address_lock_the_email_there(flow: Flow, person: Person) -> None:
+    for _ in range(9):
         assert flow.submit(email=person.email, password="guess").status_code == 400
+    for _ in range(2):
+        assert flow.submit(email=person.email, password=PASSWORD).status_code == 303
+    assert flow.submit(email=person.email, password="guess").status_code == 400
     throttled = flow.submit(email=person.email, password=PASSWORD)
     assert throttled.status_code == 429
-    assert int(throttled.headers["retry-after"]) > 0
-    assert "Too many sign-in attempts" in throttled.text
+    assert 0 < int(throttled.headers["retry-after"]) <= 90
+    assert "Too many failed sign-ins" in throttled.text
     assert "location" not in throttled.headers
+
+
+def test_failures_from_other_addresses_do_not_lock_the_owner_out(flow: Flow, person: Person) -> None:
+    for _ in range(10):
+        move(flow.client)
+        assert flow.submit(email=person.email, password="guess").status_code == 400
+    move(flow.client)
+    assert flow.submit(email=person.email, password=PASSWORD).status_code == 303
+
+
+def test_failures_at_one_email_from_many_addresses_are_bounded(
+    flow: Flow, person: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The real bound is 50 failures; three keep the test short.
+    monkeypatch.setattr(authorization, "EMAIL_FAILURES", Policy("sign-in-email-failures", 3, 3 / 900))
+    for _ in range(3):
+        move(flow.client)
+        assert flow.submit(email=person.email, password="guess").status_code == 400
+    move(flow.client)
+    assert flow.submit(email=person.email, password=PASSWORD).status_code == 429
+
+
+def test_failures_from_one_address_at_many_emails_are_bounded(
+    flow: Flow, person: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The real bound is 30 failures; three keep the test short.
+    monkeypatch.setattr(authorization, "ADDRESS_FAILURES", Policy("sign-in-address-failures", 3, 3 / 900))
+    for number in range(3):
+        assert flow.submit(email=f"nobody-{number}-{person.email}", password="guess").status_code == 400
+    assert flow.submit(email=person.email, password=PASSWORD).status_code == 429
+
+
+@pytest.mark.parametrize("where", ["client_id", "redirect_uri", "state"])
+def test_a_control_character_in_an_authorization_request_is_a_page(flow: Flow, where: str) -> None:
+    sent = {"client_id": "vgc_\x00", "redirect_uri": f"\x01{REDIRECT}", "state": "st\x00"}[where]
+    answer = flow.page(**{where: sent})
+    assert answer.status_code == 400
+    assert "location" not in answer.headers
+    assert f"{where} holds a control character" in answer.text
+
+
+@pytest.mark.parametrize(("endpoint", "where"), [("token", "client_id"), ("token", "code"), ("revoke", "token")])
+def test_a_control_character_at_the_token_and_revocation_endpoints_is_invalid_request(
+    flow: Flow, endpoint: str, where: str
+) -> None:
+    form = {"client_id": flow.client_id, "grant_type": "authorization_code", "code": "x", "token": "x"}
+    answer = flow.client.post(f"/oauth/{endpoint}", data={**form, where: "x\x00"})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_request"
+    assert "control character" in answer.json()["error_description"]
+
+
+def test_a_control_character_in_the_email_is_a_failed_sign_in(flow: Flow, person: Person) -> None:
+    answer = flow.submit(email=person.email.replace("@", "\x00@"), password=PASSWORD)
+    assert answer.status_code == 400
+    assert "The email or the password is wrong." in answer.text
 
 
 def test_removed_user_cannot_sign_in(flow: Flow, person: Person, database_url: str) -> None:

@@ -2,16 +2,20 @@
 
 An authorization request is checked in RFC 6749 §4.1.2.1's order: the client
 and its redirect URI first, and while either is in doubt nothing is sent to
-the redirect URI (a 400 page says why); every later error goes back to it with
-`state` and `iss` (RFC 9207), as does the answer to Approve or Deny. The page's
-form carries the request back and it is checked again in full on POST.
+the redirect URI (a 400 page says why). Every later error is for the redirect
+URI, with `state` and `iss` (RFC 9207): sent there at once only when it is a
+loopback one, else on a page that links to it (RFC 9700 §4.11.2, see
+`_error_answer`). The answer to Approve or Deny goes there at once: the user
+saw its host on the page. The page's form carries the request back and it is
+checked again in full on POST.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -23,11 +27,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from gateway.oauth import consent, grants
+from gateway.oauth.client_metadata import is_loopback_redirect
 from gateway.oauth.clients import Client, ClientError, find_client
 from gateway.oauth.grants import S256_CHALLENGE, TokenError
 from gateway.oauth.resources import OAuthServer
 from gateway.oauth.responses import NO_STORE, no_store_json, oauth_error
-from gateway.rate_limits import Bucket, Policy, buckets_for, client_address
+from gateway.rate_limits import Bucket, Buckets, Policy, buckets_for, client_address
 from storage import oauth, passwords
 from storage.accounts import verify_password
 from storage.database import session_scope
@@ -47,13 +52,21 @@ PARAMETERS = (
     "resource",
 )
 FORM_BYTES = 64 * 1024
-# Sign-in attempts (right or wrong) per email and per client address, over 15 minutes: password guessing
-# stays slow, at the price that someone spamming one email can hold its owner back for minutes.
-EMAIL_ATTEMPTS = Policy("sign-in-email", 10, 10 / 900)
-ADDRESS_ATTEMPTS = Policy("sign-in-address", 30, 30 / 900)
+# Failed sign-ins over 15 minutes (a success counts nothing, so approving many apps never locks anyone out).
+# Per email and address, tight: guessing from one place stays slow. Per address, moderate: one place guessing
+# at many emails. Per email, loose: it bounds guessing at one account from many addresses, yet one attacker
+# needs dozens of addresses to lock its owner out.
+PAIR_FAILURES = Policy("sign-in-failures", 10, 10 / 900)
+ADDRESS_FAILURES = Policy("sign-in-address-failures", 30, 30 / 900)
+EMAIL_FAILURES = Policy("sign-in-email-failures", 50, 50 / 900)
 # Whichever was wrong (or a user without a password, or removed): saying which would confirm the email.
 WRONG_SIGN_IN = "The email or the password is wrong."
 LONGEST_EMAIL = 320
+# C0, DEL and C1: no parameter needs one, PostgreSQL refuses NUL in text, and a client or redirect URI that
+# holds one is not what it looks like.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# RFC 6749 §4.1.2.1 and §5.2: the only characters an error_description may hold.
+_NOT_IN_ERROR_DESCRIPTION = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
 
 
 class PageError(Exception):
@@ -75,8 +88,8 @@ class FormError(Exception):
     """The body is not a form this server reads (media type, size, encoding)."""
 
 
-class _Repeated(Exception):
-    """RFC 6749 §3.1: a parameter may not be sent twice."""
+class _Unreadable(Exception):
+    """A parameter sent twice (RFC 6749 §3.1) or holding a control character."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,9 @@ class AuthorizationRequest:
 def _single(params: Params, name: str) -> str | None:
     values = params.getlist(name)
     if len(values) > 1:
-        raise _Repeated(name)
+        raise _Unreadable(f"The request repeats {name}.")
+    if values and _CONTROL.search(values[0]):
+        raise _Unreadable(f"The request's {name} holds a control character.")
     # RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
     return values[0] if values and values[0] else None
 
@@ -119,10 +134,13 @@ async def read_form(request: Request) -> Params:
 
 async def parse_authorization(server: OAuthServer, params: Params) -> AuthorizationRequest:
     """The request, checked; `PageError` while the client or redirect is in doubt, `RedirectError` after."""
+    for name in PARAMETERS:
+        if any(_CONTROL.search(value) for value in params.getlist(name)):
+            raise PageError(f"The request's {name} holds a control character.")
     try:
         client_id, sent_redirect = _single(params, "client_id"), _single(params, "redirect_uri")
-    except _Repeated as exc:
-        raise PageError(f"The request repeats {exc}.") from exc
+    except _Unreadable as exc:
+        raise PageError(str(exc)) from exc
     if client_id is None:
         raise PageError("The request names no client_id.")
     try:
@@ -148,8 +166,8 @@ async def parse_authorization(server: OAuthServer, params: Params) -> Authorizat
             _single(params, name)
             for name in ("response_type", "code_challenge", "code_challenge_method", "scope", "state")
         )
-    except _Repeated as exc:
-        raise fail("invalid_request", f"The request repeats {exc}.") from exc
+    except _Unreadable as exc:
+        raise fail("invalid_request", str(exc)) from exc
     if response_type is None:
         raise fail("invalid_request", "response_type is required (code).")
     if response_type != "code":
@@ -170,7 +188,7 @@ async def parse_authorization(server: OAuthServer, params: Params) -> Authorizat
     # The MCP SDK always names one; a client that names none gets what MCP clients use, `<issuer>/mcp`.
     resource = server.resources.canonical(resources[0]) if resources else server.resources.mcp
     if resource is None:
-        raise fail("invalid_target", f"{resources[0]} is not a resource of this server.")
+        raise fail("invalid_target", "The resource parameter names no resource of this server.")
     echoed = [(name, value) for name in PARAMETERS for value in params.getlist(name) if value]
     return AuthorizationRequest(client, redirect_uri, sent_redirect or "", state, challenge, scopes, resource, echoed)
 
@@ -187,13 +205,49 @@ def answer_url(redirect_uri: str, values: dict[str, str | None]) -> str:
     return urlunsplit(parts._replace(query=f"{parts.query}&{added}" if parts.query else added))
 
 
+def error_description(text: str) -> str:
+    """`text` with what RFC 6749 forbids in an error_description replaced: a guard, as messages name no input."""
+    return _NOT_IN_ERROR_DESCRIPTION.sub("?", text)
+
+
+@dataclass
+class _SignInAllowance:
+    """One sign-in attempt's token in each failure bucket: taken before the password is checked."""
+
+    # Taken first and given back after a success, rather than counted after a failure: guesses sent all at once
+    # cannot pass a look at a full bucket together, and an attempt refused costs no password hash.
+
+    buckets: Buckets
+    wanted: tuple[tuple[Policy, Bucket], ...]
+    taken: list[tuple[Policy, Bucket]] = field(default_factory=list)
+
+    async def take(self) -> int | None:
+        """Seconds to wait when a bucket is empty (then nothing stays taken), else None."""
+        for policy, bucket in self.wanted:
+            draw = await self.buckets.draw([bucket], policy, 1)
+            if not draw.allowed:
+                await self.give_back()
+                return draw.retry_after
+            self.taken.append((policy, bucket))
+        return None
+
+    async def give_back(self) -> None:
+        # A negative cost puts the token back; a bucket never holds more than its capacity once refilled.
+        for policy, bucket in self.taken:
+            await self.buckets.draw([bucket], policy, -1)
+        self.taken.clear()
+
+
 class _Endpoints:
     def __init__(self, server: OAuthServer) -> None:
         self.server = server
         self.buckets = buckets_for(server.settings.redis_url)
-        self.csrf_key = server.keys.instance_key.derive("oauth-consent-csrf")
-        # A Secure cookie is never sent over http, where a development issuer lives.
-        self.secure_cookie = server.issuer.startswith("https://")
+        instance_key = server.keys.instance_key
+        self.csrf = consent.CsrfGuard(
+            field_key=instance_key.derive("oauth-consent-csrf"),
+            cookie_key=instance_key.derive("oauth-consent-csrf-cookie"),
+            secure=server.issuer.startswith("https://"),
+        )
 
     # The authorization endpoint
 
@@ -205,7 +259,7 @@ class _Endpoints:
         except PageError as exc:
             return _error_page(str(exc))
         except RedirectError as exc:
-            return self._redirect_error(exc, 302)
+            return self._error_answer(exc, 302)
         return self._consent(request, authorization, 200)
 
     def _consent(
@@ -219,7 +273,7 @@ class _Endpoints:
         message: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> Response:
-        secret = consent.csrf_secret(request)
+        secret = self.csrf.secret(request)
         params: Params = ImmutableMultiDict(authorization.echoed)
         view = consent.ConsentView(
             client_name=authorization.client.client_name,
@@ -230,19 +284,16 @@ class _Endpoints:
             resource_label=self._resource_label(authorization.resource),
             scopes=authorization.scopes,
             hidden=authorization.echoed,
-            csrf_field=consent.csrf_field(self.csrf_key, secret, _csrf_binding(params)),
+            csrf_field=self.csrf.field(secret, _csrf_binding(params)),
             email=email,
             mode=mode,
             message=message,
         )
-        return consent.page(
-            consent.render_consent(view),
-            status,
-            redirect_uri=authorization.redirect_uri,
-            csrf=secret,
-            secure=self.secure_cookie,
-            headers=headers,
+        response = consent.page(
+            consent.render_consent(view), status, redirect_uri=authorization.redirect_uri, headers=headers
         )
+        self.csrf.set_cookie(response, secret)
+        return response
 
     def _resource_label(self, resource: str) -> str:
         resources = self.server.resources
@@ -252,9 +303,22 @@ class _Endpoints:
             return "the MCP server"
         return "one managed MCP server"
 
-    def _redirect_error(self, exc: RedirectError, status: int) -> Response:
-        values = {"error": exc.error, "error_description": exc.description, "state": exc.state}
-        return consent.redirect(answer_url(exc.redirect_uri, {**values, "iss": self.server.issuer}), status)
+    def _error_location(self, exc: RedirectError) -> str:
+        values = {"error": exc.error, "error_description": error_description(exc.description), "state": exc.state}
+        return answer_url(exc.redirect_uri, {**values, "iss": self.server.issuer})
+
+    def _error_answer(self, exc: RedirectError, status: int) -> Response:
+        """The error sent to a loopback redirect URI at once, to any other only by a link on a page.
+
+        RFC 9700 §4.11.2: errors go automatically only to redirect URIs the server trusts. Anyone may register
+        or publish any https redirect URI, so a link to this gateway would otherwise bounce a user anywhere,
+        wearing its name; a loopback one reaches an app on the user's own computer. The link still brings the
+        client its error with `state` and `iss` (RFC 6749 §4.1.2.1, RFC 9207), at the user's click.
+        """
+        location = self._error_location(exc)
+        if is_loopback_redirect(exc.redirect_uri):
+            return consent.redirect(location, status)
+        return _error_page(exc.description, return_url=location)
 
     async def _decide(self, request: Request) -> Response:
         try:
@@ -262,7 +326,7 @@ class _Endpoints:
         except FormError as exc:
             return _error_page(str(exc))
         # Before anything else (a metadata document fetch included): a forged POST gets nothing done.
-        if not consent.csrf_passes(self.csrf_key, request, _csrf_binding(form), form.get(consent.CSRF_FIELD)):
+        if not self.csrf.passes(request, _csrf_binding(form), form.get(consent.CSRF_FIELD)):
             return _error_page(
                 "This form has expired or did not come from this page (its CSRF check failed). "
                 "Start again from the application."
@@ -272,13 +336,13 @@ class _Endpoints:
         except PageError as exc:
             return _error_page(str(exc))
         except RedirectError as exc:
-            return self._redirect_error(exc, 303)
+            return self._error_answer(exc, 303)
         action = form.get("action")
         if action == "deny":
             denied = RedirectError(
                 "access_denied", "The user denied the request.", authorization.redirect_uri, authorization.state
             )
-            return self._redirect_error(denied, 303)
+            return consent.redirect(self._error_location(denied), 303)
         if action != "approve":
             return _error_page("The form names neither Approve nor Deny.")
         return await self._sign_in(request, form, authorization)
@@ -291,31 +355,31 @@ class _Endpoints:
             return again(400, message="Choose live or test data.")
         if not email or not password:
             return again(400, message="Enter your email and password.")
-        wait = await self._throttle(request, email)
+        allowance = self._sign_in_allowance(request, email)
+        wait = await allowance.take()
         if wait is not None:
-            message = f"Too many sign-in attempts; retry in {wait} s."
+            message = f"Too many failed sign-ins; retry in {wait} s."
             return again(429, message=message, headers={"Retry-After": str(wait)})
-        if len(email) > LONGEST_EMAIL or len(password) > passwords.MAX_LENGTH:
-            return again(400, message=WRONG_SIGN_IN)
-        code = await to_thread.run_sync(self._approve, authorization, email, password, Mode[mode])
+        code = None
+        # An email no user can have never reaches the database (PostgreSQL refuses NUL in text).
+        if len(email) <= LONGEST_EMAIL and len(password) <= passwords.MAX_LENGTH and not _CONTROL.search(email):
+            code = await to_thread.run_sync(self._approve, authorization, email, password, Mode[mode])
         if code is None:
             return again(400, message=WRONG_SIGN_IN)
+        await allowance.give_back()
         answer = {"code": code, "state": authorization.state, "iss": self.server.issuer}
         return consent.redirect(answer_url(authorization.redirect_uri, answer), 303)
 
-    async def _throttle(self, request: Request, email: str) -> int | None:
-        """Seconds to wait when this address or this email has tried too often, else None (an attempt drawn)."""
+    def _sign_in_allowance(self, request: Request, email: str) -> _SignInAllowance:
         address = client_address(request.scope, trust_forwarded_for=self.server.settings.trust_forwarded_for)
         # The email is hashed: the limiter's store (Redis, perhaps) need not hold addresses of users.
         email_key = hashlib.sha256(email.lower().encode()).hexdigest()
-        for policy, key in (
-            (ADDRESS_ATTEMPTS, f"sign-in:address:{address}"),
-            (EMAIL_ATTEMPTS, f"sign-in:email:{email_key}"),
-        ):
-            draw = await self.buckets.draw([Bucket(policy.name, key)], policy, 1)
-            if not draw.allowed:
-                return draw.retry_after
-        return None
+        wanted = (
+            (PAIR_FAILURES, Bucket(PAIR_FAILURES.name, f"sign-in-failures:pair:{email_key}:{address}")),
+            (ADDRESS_FAILURES, Bucket(ADDRESS_FAILURES.name, f"sign-in-failures:address:{address}")),
+            (EMAIL_FAILURES, Bucket(EMAIL_FAILURES.name, f"sign-in-failures:email:{email_key}")),
+        )
+        return _SignInAllowance(self.buckets, wanted)
 
     def _approve(self, authorization: AuthorizationRequest, email: str, password: str, mode: Mode) -> str | None:
         """The code for a new grant when the email and password are right, else None."""
@@ -411,8 +475,8 @@ class _Endpoints:
 def _field(form: Params, name: str) -> str | None:
     try:
         return _single(form, name)
-    except _Repeated as exc:
-        raise TokenError("invalid_request", f"The request repeats {exc}.") from exc
+    except _Unreadable as exc:
+        raise TokenError("invalid_request", str(exc)) from exc
 
 
 async def _token_form(request: Request) -> Params:
@@ -423,11 +487,12 @@ async def _token_form(request: Request) -> Params:
 
 
 def _token_error(exc: TokenError) -> Response:
-    return oauth_error(exc.error, exc.description, exc.status, exc.headers)
+    return oauth_error(exc.error, error_description(exc.description), exc.status, exc.headers)
 
 
-def _error_page(message: str) -> Response:
-    return consent.page(consent.render_error("This authorization request cannot go on", message), 400)
+def _error_page(message: str, *, return_url: str | None = None) -> Response:
+    title = "This authorization request cannot go on"
+    return consent.page(consent.render_error(title, message, return_url=return_url), 400)
 
 
 def routes(server: OAuthServer) -> list[BaseRoute]:

@@ -1,12 +1,14 @@
 """The consent page: sign in and approve read access (server-rendered HTML, no script), its CSRF guard and headers.
 
-CSRF is a double submit bound to the page: the browser holds a random secret in
-an HttpOnly, SameSite=Strict cookie, and the form carries an HMAC of that
-secret and of the authorization request it was rendered for. A forged POST
-lacks the cookie (SameSite) or cannot compute the field (the HMAC key derives
-from the instance key), and a field copied from one page does not fit another
-request. The secret is reused while the browser holds it, so two consent pages
-open side by side both work.
+CSRF is a double submit bound to the page: the browser holds a secret in an
+HttpOnly, SameSite=Strict cookie, and the form carries an HMAC of that secret
+and of the authorization request it was rendered for. A forged POST lacks the
+cookie (SameSite) or cannot compute the field (the HMAC key derives from the
+instance key), and a field copied from one page does not fit another request.
+The secret is reused while the browser holds it, so two consent pages open side
+by side both work. Against login CSRF by a planted cookie, the secret must be
+one this server issued (it carries its own HMAC), and over https the cookie
+takes the `__Host-` prefix, which no sibling subdomain or plain-http page can set.
 """
 
 from __future__ import annotations
@@ -23,9 +25,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 CSRF_COOKIE = "vg_oauth_csrf"
+# The browser keeps a `__Host-` cookie only when it is Secure, has Path=/ and no Domain, and came from this very
+# origin: a sibling subdomain or a man in the middle on plain http cannot plant one (RFC 6265bis §4.1.3.2).
+HOST_CSRF_COOKIE = f"__Host-{CSRF_COOKIE}"
 CSRF_FIELD = "csrf_token"
 PAGE_PATH = "/oauth/authorize"
-_SECRET = re.compile(r"[A-Za-z0-9_-]{43}")
+# An issued secret is a nonce and its HMAC; a field is an HMAC alone.
+_SECRET = re.compile(r"([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})")
+_FIELD = re.compile(r"[A-Za-z0-9_-]{43}")
 # A CSP source must not smuggle a directive in: only these characters make it into the header.
 _SOURCE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(//[A-Za-z0-9.\-\[\]:]+)?")
 
@@ -57,26 +64,49 @@ button.approve{background:#1f5fd6;border-color:#1f5fd6;color:#fff}
 """
 
 
-def new_csrf_secret() -> str:
-    return secrets.token_urlsafe(32)
+def _mac(key: bytes, message: str) -> str:
+    digest = hmac.new(key, message.encode(), "sha256").digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def csrf_secret(request: Request) -> str:
-    """The browser's CSRF secret: the one its cookie holds, else a new one (set by `page`)."""
-    held = request.cookies.get(CSRF_COOKIE, "")
-    return held if _SECRET.fullmatch(held) else new_csrf_secret()
+@dataclass(frozen=True)
+class CsrfGuard:
+    """The consent form's double submit: an issued secret in the cookie, and a field bound to it and the request."""
 
+    field_key: bytes
+    cookie_key: bytes
+    # An https issuer: the cookie is Secure and takes the `__Host-` prefix (over http a Secure one is never sent).
+    secure: bool
 
-def csrf_field(key: bytes, secret: str, binding: str) -> str:
-    mac = hmac.new(key, f"{secret}\n{binding}".encode(), "sha256").digest()
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+    @property
+    def cookie_name(self) -> str:
+        return HOST_CSRF_COOKIE if self.secure else CSRF_COOKIE
 
+    def secret(self, request: Request) -> str:
+        """The browser's secret when this server issued it, else a new one (for `set_cookie`)."""
+        held = request.cookies.get(self.cookie_name, "")
+        if self._issued(held):
+            return held
+        nonce = secrets.token_urlsafe(32)
+        return f"{nonce}.{_mac(self.cookie_key, nonce)}"
 
-def csrf_passes(key: bytes, request: Request, binding: str, sent: str | None) -> bool:
-    held = request.cookies.get(CSRF_COOKIE, "")
-    if not sent or not _SECRET.fullmatch(held):
-        return False
-    return hmac.compare_digest(csrf_field(key, held, binding), sent)
+    def field(self, secret: str, binding: str) -> str:
+        return _mac(self.field_key, f"{secret}\n{binding}")
+
+    def passes(self, request: Request, binding: str, sent: str | None) -> bool:
+        held = request.cookies.get(self.cookie_name, "")
+        # compare_digest refuses non-ASCII text: the field's shape is checked first.
+        if not sent or not _FIELD.fullmatch(sent) or not self._issued(held):
+            return False
+        return hmac.compare_digest(self.field(held, binding), sent)
+
+    def set_cookie(self, response: Response, secret: str) -> None:
+        path = "/" if self.secure else PAGE_PATH
+        response.set_cookie(self.cookie_name, secret, path=path, secure=self.secure, httponly=True, samesite="strict")
+
+    def _issued(self, value: str) -> bool:
+        match = _SECRET.fullmatch(value)
+        return match is not None and hmac.compare_digest(_mac(self.cookie_key, match[1]), match[2])
 
 
 def _form_action(redirect_uri: str | None) -> str:
@@ -103,20 +133,9 @@ def security_headers(redirect_uri: str | None) -> dict[str, str]:
     }
 
 
-def page(
-    body: str,
-    status: int,
-    *,
-    redirect_uri: str | None = None,
-    csrf: str | None = None,
-    secure: bool = False,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    """An HTML page with the security headers; `csrf` (the browser's secret) is (re)set in its cookie."""
-    response = HTMLResponse(body, status_code=status, headers={**security_headers(redirect_uri), **(headers or {})})
-    if csrf is not None:
-        response.set_cookie(CSRF_COOKIE, csrf, path=PAGE_PATH, secure=secure, httponly=True, samesite="strict")
-    return response
+def page(body: str, status: int, *, redirect_uri: str | None = None, headers: dict[str, str] | None = None) -> Response:
+    """An HTML page with the security headers."""
+    return HTMLResponse(body, status_code=status, headers={**security_headers(redirect_uri), **(headers or {})})
 
 
 def redirect(location: str, status: int) -> Response:
@@ -193,11 +212,19 @@ def render_consent(view: ConsentView) -> str:
     )
 
 
-def render_error(title: str, message: str) -> str:
+def render_error(title: str, message: str, *, return_url: str | None = None) -> str:
+    """The error page; with `return_url`, a link that takes the error back to the application when followed."""
+    if return_url is None:
+        after = "<p>Nothing was sent back to the application. Start again from it, or tell its developer.</p>"
+    else:
+        after = (
+            "<p>The application has not been told yet. "
+            f'<a href="{escape(return_url)}">Return to {escape(_redirect_host(return_url))}</a> with this error, '
+            "or close this page.</p>"
+        )
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"<title>{escape(title)} · Vaultgate</title><style>{_STYLE}</style></head><body><main>"
-        f'<h1>{escape(title)}</h1><p class="error">{escape(message)}</p>'
-        "<p>Nothing was sent back to the application. Start again from it, or tell its developer.</p>"
+        f'<h1>{escape(title)}</h1><p class="error">{escape(message)}</p>{after}'
         "</main></body></html>"
     )

@@ -93,11 +93,12 @@ def pkce_matches(code_verifier: str, code_challenge: str) -> bool:
 def requested_scopes(server: OAuthServer, scope: str | None) -> tuple[str, ...] | None:
     """The read scopes a `scope` parameter names (None: it names none); `invalid_scope` for any other scope."""
     names = [name for name in (scope or "").split() if name != OFFLINE_ACCESS]
-    unknown = sorted({name for name in names if name not in server.read_scopes})
-    if unknown:
+    if any(name not in server.read_scopes for name in names):
+        # The message names the parameter, never its value: it would be attacker text in the client's page.
         raise TokenError(
             "invalid_scope",
-            f"Tokens only ever hold read scopes ({' '.join(server.read_scopes)}); not {' '.join(unknown)}.",
+            f"The scope parameter asks for more than read scopes ({' '.join(server.read_scopes)}), "
+            "the only ones tokens hold.",
         )
     return tuple(sorted(set(names))) or None
 
@@ -118,7 +119,8 @@ def exchange_code(
         raise TokenError("invalid_request", "code_verifier is required: every authorization uses PKCE (S256).")
     if not CODE_VERIFIER.fullmatch(code_verifier):
         raise TokenError(
-            "invalid_request", "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)."
+            "invalid_request",
+            "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 section 4.1).",
         )
     with session_scope(server.settings.database_url) as session:
         outcome = _redeem(server, session, client, code, redirect_uri, code_verifier, resource)
@@ -170,7 +172,8 @@ def _redeem(
 def _same_redirect(authorized: str, sent: str | None, client: Client) -> bool:
     """RFC 6749 §4.1.3: the same redirect_uri string, when the authorization request sent one."""
     if authorized:
-        return sent is not None and hmac.compare_digest(sent, authorized)
+        # As bytes: compare_digest refuses text that is not ASCII, and `sent` is whatever the client sent.
+        return sent is not None and hmac.compare_digest(sent.encode(), authorized.encode())
     # The authorization request sent none (the client registered one): the token request may name that one.
     return sent is None or client.redirect_uris == (sent,)
 
