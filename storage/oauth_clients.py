@@ -1,8 +1,10 @@
 """Dynamically registered OAuth clients (RFC 7591) and their registration access tokens (RFC 7592).
 
 Only hashes of the secrets are stored: the client secret (`client_secret_post`
-clients) and the registration access token are shown once, in the answer to
-the registration. Deleting a client revokes every grant it holds.
+clients) is shown once, in the answer to the registration; the registration
+access token too, and a new one in the answer to each read of the
+registration (RFC 7592 §3 requires one there), which ends the previous one.
+Deleting a client revokes every grant it holds.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from storage.models import OAuthClient, OAuthGrant, utcnow
 from storage.oauth import token_hash
 
 CLIENT_ID_PREFIX = "vgc_"
+# The prefix and 16 random bytes in hex.
+CLIENT_ID_LENGTH = len(CLIENT_ID_PREFIX) + 32
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,9 @@ def register_client(session: Session, client_metadata: dict[str, Any], *, with_s
 
 def live_client(session: Session, client_id: str) -> OAuthClient | None:
     """The registered client, unless it was deleted."""
+    # No id this module issues is longer or holds NUL, which PostgreSQL refuses even in a query.
+    if len(client_id) > CLIENT_ID_LENGTH or "\x00" in client_id:
+        return None
     record = session.get(OAuthClient, client_id)
     return None if record is None or record.deleted_at is not None else record
 
@@ -57,6 +64,24 @@ def client_for_registration_token(session: Session, client_id: str, token: str) 
     if record is None or not hmac.compare_digest(record.registration_token_hash, token_hash(token)):
         return None
     return record
+
+
+def rotate_registration_token(session: Session, record: OAuthClient) -> str | None:
+    """A new registration access token for the client, the one it replaces no longer valid.
+
+    None when another request rotated the token since `record` was read: of two reads with one token, one gets
+    the next token and the other is refused, rather than both answering tokens of which only one works.
+    """
+    token = secrets.token_urlsafe(32)
+    result = session.execute(
+        update(OAuthClient)
+        .where(
+            OAuthClient.client_id == record.client_id,
+            OAuthClient.registration_token_hash == record.registration_token_hash,
+        )
+        .values(registration_token_hash=token_hash(token))
+    )
+    return token if int(result.rowcount) == 1 else None  # type: ignore[attr-defined]
 
 
 def delete_client(session: Session, record: OAuthClient) -> None:

@@ -7,19 +7,24 @@ import hashlib
 import http.server
 import ipaddress
 import json
+import logging
 import shutil
+import socket
 import ssl
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 import yaml
+from anyio import to_thread
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -32,12 +37,13 @@ from starlette.testclient import TestClient
 from core.settings import Settings
 from gateway.app import create_app
 from gateway.contract import load_contract
-from gateway.oauth import cimd, client_metadata
+from gateway.oauth import cimd, client_metadata, clients
 from gateway.oauth.clients import Client, ClientError, find_client
 from gateway.oauth.resources import OAuthServer
 from storage import oauth
 from storage.database import dispose_engine, session_scope
 from storage.models import Mode, OAuthClient, OAuthGrant, User
+from storage.oauth_clients import live_client, rotate_registration_token
 from tests.conftest import ROOT, Tenants
 
 Json = dict[str, Any]
@@ -239,7 +245,7 @@ def test_a_confidential_clients_secret_is_shown_once_and_stored_hashed(client: T
     assert hashlib.sha256(secret.encode()).hexdigest() in stored
     assert read.status_code == 200
     assert "client_secret" not in read.json()
-    assert "registration_access_token" not in read.json()
+    assert read.json()["registration_access_token"] not in (token, secret)
     assert found.authenticates(secret)
     assert not found.authenticates(secret + "x")
     assert not found.authenticates(None)
@@ -259,7 +265,16 @@ def test_registering_the_same_metadata_twice_makes_two_clients(edge: TestClient)
 
 @pytest.mark.parametrize(
     "redirect_uri",
-    ["com.example.app:/oauth/callback", "http://[::1]:8080/cb", "http://localhost/cb", "https://app.example.com/cb"],
+    [
+        "com.example.app:/oauth/callback",
+        "http://[::1]:8080/cb",
+        "http://localhost/cb",
+        "http://127.0.0.1:80/cb",
+        "https://app.example.com/cb",
+        # The dotless private-use schemes MCP clients register (Cursor, Claude's desktop app).
+        "cursor://anysphere.cursor-mcp/oauth/callback",
+        "claude://claude.ai/mcp-auth-callback/sdk",
+    ],
 )
 def test_redirect_uris_a_client_may_register(edge: TestClient, redirect_uri: str) -> None:
     assert register(edge, redirect_uris=[redirect_uri])["redirect_uris"] == [redirect_uri]
@@ -274,6 +289,17 @@ def test_redirect_uris_a_client_may_register(edge: TestClient, redirect_uri: str
         ({"redirect_uris": ["http://localhost.evil.com/cb"]}, "invalid_redirect_uri", "loopback"),
         ({"redirect_uris": ["javascript:alert(1)"]}, "invalid_redirect_uri", "javascript"),
         ({"redirect_uris": ["data:text/html,hi"]}, "invalid_redirect_uri", "data"),
+        # Operating system handlers, not apps: a redirect there runs whatever the handler does with the URI.
+        ({"redirect_uris": ["ms-msdt:/id%20PCWDiagnostic"]}, "invalid_redirect_uri", "ms-msdt"),
+        ({"redirect_uris": ["ms-officecmd.x:/open"]}, "invalid_redirect_uri", "ms-officecmd.x"),
+        ({"redirect_uris": ["search-ms:query=x"]}, "invalid_redirect_uri", "search-ms"),
+        # RFC 8252 §7.1: a private-use scheme is a reverse domain name.
+        ({"redirect_uris": ["myapp:/callback"]}, "invalid_redirect_uri", "reverse domain name"),
+        ({"redirect_uris": ["vscode://callback"]}, "invalid_redirect_uri", "reverse domain name"),
+        # A port spelled otherwise than as its number names the same target under another URI.
+        ({"redirect_uris": ["http://127.0.0.1:0080/cb"]}, "invalid_redirect_uri", "port"),
+        ({"redirect_uris": ["http://127.0.0.1:/cb"]}, "invalid_redirect_uri", "port"),
+        ({"redirect_uris": ["https://app.example.com:000443/cb"]}, "invalid_redirect_uri", "port"),
         ({"redirect_uris": ["https://app.example.com/cb#frag"]}, "invalid_redirect_uri", "fragment"),
         ({"redirect_uris": ["/callback"]}, "invalid_redirect_uri", "absolute"),
         ({"redirect_uris": ["https://user@app.example.com/cb"]}, "invalid_redirect_uri", "user"),
@@ -309,7 +335,13 @@ def test_metadata_this_server_refuses(edge: TestClient, metadata: Json, error: s
 
 @pytest.mark.parametrize(
     ("content", "content_type"),
-    [(b"{not json", "application/json"), (b"[]", "application/json"), (b"redirect_uris=x", "text/plain")],
+    [
+        (b"{not json", "application/json"),
+        (b"[]", "application/json"),
+        (b"redirect_uris=x", "text/plain"),
+        # Deeper than the JSON parser can recurse, well under the size bound.
+        (b"[" * 60_000, "application/json"),
+    ],
 )
 def test_a_body_that_is_no_json_object_is_refused(edge: TestClient, content: bytes, content_type: str) -> None:
     response = edge.post("/oauth/register", content=content, headers={"Content-Type": content_type})
@@ -357,7 +389,10 @@ def test_a_registration_is_read_and_deleted_with_its_own_token_only(
         client.get("/oauth/register/vgc_unknown", headers=bearer),
     ]
     read = client.get(path, headers=bearer)
-    deleted = client.delete(path, headers=bearer)
+    # The read answered the next token (RFC 7592 §3); the one it was read with no longer works.
+    bearer_after_read = {"Authorization": f"Bearer {read.json()['registration_access_token']}"}
+    stale = client.delete(path, headers=bearer)
+    deleted = client.delete(path, headers=bearer_after_read)
 
     assert [refusal.status_code for refusal in refusals] == [401, 401, 401, 401]
     assert {refusal.json()["error"] for refusal in refusals} == {"invalid_token"}
@@ -365,14 +400,52 @@ def test_a_registration_is_read_and_deleted_with_its_own_token_only(
     assert read.status_code == 200
     assert read.json()["redirect_uris"] == LOOPBACK_CLIENT["redirect_uris"]
     assert read.json()["registration_client_uri"].endswith(path)
+    assert stale.status_code == 401
     assert deleted.status_code == 204
-    assert client.get(path, headers=bearer).status_code == 401
+    assert client.get(path, headers=bearer_after_read).status_code == 401
     with pytest.raises(ClientError):
         anyio.run(find_client, oauth_server(settings), registered["client_id"])
     with session_scope(settings.database_url) as session:
         revoked = session.scalar(select(OAuthGrant).where(OAuthGrant.id == grant_id))
         assert revoked is not None
         assert (revoked.revoked_at is not None, revoked.revoked_reason) == (True, "client_deleted")
+
+
+def test_of_two_reads_with_one_token_only_the_first_rotates_it(client: TestClient, settings: Settings) -> None:
+    registered = register(client)
+    with session_scope(settings.database_url) as session:
+        stale = live_client(session, registered["client_id"])
+        assert stale is not None
+        session.expunge(stale)
+    with session_scope(settings.database_url) as session:
+        record = live_client(session, registered["client_id"])
+        assert record is not None
+        first = rotate_registration_token(session, record)
+    with session_scope(settings.database_url) as session:
+        second = rotate_registration_token(session, stale)  # read before the first rotation
+
+    assert first is not None
+    assert second is None
+    bearer = {"Authorization": f"Bearer {first}"}
+    assert client.get(f"/oauth/register/{registered['client_id']}", headers=bearer).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "client_id", ["vgc_\x00", "a\x00b", "vgc_\x1b[2K", "https://app.example/\x00.json", "x" * 2049]
+)
+def test_a_client_id_the_database_could_not_hold_is_a_client_error(settings: Settings, client_id: str) -> None:
+    # PostgreSQL refuses NUL in any string (psycopg raises), and a grant's row holds 2,048 characters of an id.
+    with pytest.raises(ClientError) as refused:
+        anyio.run(find_client, oauth_server(settings), client_id)
+
+    assert refused.value.error == "invalid_client"
+
+
+def test_a_registration_path_the_database_could_not_hold_is_an_unknown_client(client: TestClient) -> None:
+    bearer = {"Authorization": "Bearer x"}
+
+    assert client.get("/oauth/register/vgc_%00", headers=bearer).status_code == 401
+    assert client.delete("/oauth/register/" + "a" * 300, headers=bearer).status_code == 401
 
 
 def test_an_unknown_client_id_is_a_client_error(settings: Settings) -> None:
@@ -416,6 +489,13 @@ def client_with(*redirect_uris: str, method: str = "none", secret_hash: str | No
         ("https://app.example.com/cb", "https://app.example.com:8443/cb", False),
         ("https://app.example.com/cb", "https://app.example.com/cb/", False),
         ("com.example.app:/cb", "com.example.app:/cb", True),
+        # A port spelled with zeros is the same port to a browser, and could pad the URI past what a code holds.
+        ("http://127.0.0.1/callback", "http://127.0.0.1:" + "0" * 2100 + "80/callback", False),
+        ("http://127.0.0.1/callback", "http://127.0.0.1:080/callback", False),
+        ("http://127.0.0.1/callback", "http://127.0.0.1:/callback", False),
+        ("http://127.0.0.1/" + "a" * 1990, "http://127.0.0.1:53211/" + "a" * 1990, False),
+        # Registered before these rules: asked for, refused all the same.
+        ("ms-msdt:/id%20PCWDiagnostic", "ms-msdt:/id%20PCWDiagnostic", False),
     ],
 )
 def test_loopback_redirects_match_on_any_port_and_others_exactly(registered: str, asked: str, admitted: bool) -> None:
@@ -490,27 +570,45 @@ def document_server(context: ssl.SSLContext | None = None, host: str = "127.0.0.
         httpd.server_close()
 
 
+@pytest.fixture(autouse=True)
+def no_document_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with nothing cached: the process-wide caches would otherwise carry one test's hosts on."""
+    for cache in ("_cache", "_host_failures", "_flights"):
+        monkeypatch.setattr(cimd, cache, {})
+
+
 @pytest.fixture
 def documents() -> Iterator[DocumentServer]:
     with document_server() as served:
         yield served
 
 
-def cimd_server(tmp_path: Path, *, allow_private: bool) -> OAuthServer:
-    # A URL client_id never touches the database: an unmigrated file is enough.
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'unused.db'}", oauth_allow_private_cimd=allow_private)
+def cimd_server(tmp_path: Path, *, allow_private: bool, **overrides: Any) -> OAuthServer:
+    # A URL client_id never touches the database: an unmigrated file is enough. The issuer is not on loopback,
+    # where the documents are served: a document on the issuer's own host is refused.
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'unused.db'}",
+        oauth_allow_private_cimd=allow_private,
+        **{"public_url": ISSUER, **overrides},
+    )
     return oauth_server(settings)
 
 
-def lookup(server: OAuthServer, client_id: str) -> Client:
-    return anyio.run(find_client, server, client_id)
+def lookup(server: OAuthServer, client_id: str, address: str | None = None) -> Client:
+    return anyio.run(partial(find_client, server, client_id, address=address))
 
 
-def refusal(server: OAuthServer, client_id: str) -> str:
+def refusal(server: OAuthServer, client_id: str, error: str = "invalid_client", address: str | None = None) -> str:
     with pytest.raises(ClientError) as refused:
-        lookup(server, client_id)
-    assert refused.value.error == "invalid_client"
+        lookup(server, client_id, address)
+    assert refused.value.error == error
     return refused.value.description
+
+
+def unfetched(url: str) -> str:
+    """What a caller is told of a document that could not be fetched, whatever the reason (logged, not told)."""
+    host = url.split("/")[2].rsplit(":", 1)[0]
+    return f"The client's metadata document at {host} could not be fetched or is not a valid client metadata document."
 
 
 def test_a_metadata_document_names_its_client(tmp_path: Path, documents: DocumentServer) -> None:
@@ -539,22 +637,33 @@ def test_a_good_document_is_cached_and_a_no_store_one_is_not(tmp_path: Path, doc
     assert [path for path, _ in documents.requests] == ["/cached.json", "/fresh.json", "/fresh.json"]
 
 
-def test_a_document_on_a_private_address_is_refused_unless_allowed(tmp_path: Path) -> None:
+def test_a_document_on_a_private_address_is_refused_unless_allowed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     server = cimd_server(tmp_path, allow_private=False)
 
     # Refused before any connection: nothing listens on these ports.
-    assert "127.0.0.1" in refusal(server, "https://localhost:9/client.json")
-    assert "10.1.2.3" in refusal(server, "https://10.1.2.3/client.json")
+    with caplog.at_level(logging.INFO, logger="gateway.oauth.cimd"):
+        assert refusal(server, "https://localhost:9/client.json") == unfetched("https://localhost:9/client.json")
+        assert refusal(server, "https://10.1.2.3/client.json") == unfetched("https://10.1.2.3/client.json")
     assert "https" in refusal(server, "http://127.0.0.1:9/client.json")
+    # Told to the operator, not to the caller, who could map the network with it.
+    assert "127.0.0.1" in caplog.text
+    assert "10.1.2.3, not a public address" in caplog.text
 
 
-def test_a_name_resolving_to_any_private_address_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_name_resolving_to_any_private_address_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     async def public_and_private(host: str, port: int) -> list[cimd.Address]:
         return [ipaddress.ip_address("93.184.216.34"), ipaddress.ip_address("169.254.169.254")]
 
     monkeypatch.setattr(cimd, "resolve", public_and_private)
+    url = "https://app.example/client.json"
 
-    assert "169.254.169.254" in refusal(cimd_server(tmp_path, allow_private=False), "https://app.example/client.json")
+    with caplog.at_level(logging.INFO, logger="gateway.oauth.cimd"):
+        assert refusal(cimd_server(tmp_path, allow_private=False), url) == unfetched(url)
+    assert "169.254.169.254, not a public address" in caplog.text
 
 
 def test_the_fetch_connects_to_the_vetted_address_without_a_second_lookup(
@@ -593,10 +702,10 @@ def test_the_fetch_connects_to_the_vetted_address_without_a_second_lookup(
             "client_id",
         ),
         (lambda url: answer(200, b"{" + b" " * 70_000 + b"}", {"Content-Type": "application/json"}), "64 KiB"),
-        (lambda url: answer(200, b"<html></html>", {"Content-Type": "text/html"}), "text/html"),
-        (lambda url: answer(200, b"{nope", {"Content-Type": "application/json"}), "JSON"),
-        (lambda url: answer(302, b"", {"Location": "http://127.0.0.1:9/x.json"}), "redirect"),
-        (lambda url: answer(500, b"{}", {"Content-Type": "application/json"}), "500"),
+        (lambda url: answer(200, b"{nope", {"Content-Type": "application/json"}), "not valid JSON"),
+        # Deeper than the JSON parser can recurse, well under the size bound.
+        (lambda url: answer(200, b"[" * 60_000, {"Content-Type": "application/json"}), "not valid JSON"),
+        (lambda url: answer(200, b"[]", {"Content-Type": "application/json"}), "JSON object"),
         (
             lambda url: answer(
                 200,
@@ -615,9 +724,17 @@ def test_the_fetch_connects_to_the_vetted_address_without_a_second_lookup(
             ),
             "redirect_uris",
         ),
+        (
+            lambda url: answer(
+                200,
+                json.dumps({"client_id": url, "redirect_uris": ["ms-msdt:/id%20PCWDiagnostic"]}).encode(),
+                {"Content-Type": "application/json"},
+            ),
+            "ms-msdt",
+        ),
     ],
 )
-def test_a_document_that_cannot_serve_is_a_clear_client_error(
+def test_a_document_its_author_must_fix_is_a_clear_client_error(
     tmp_path: Path, documents: DocumentServer, respond: Callable[[str], Respond], names: str
 ) -> None:
     path = f"/{uuid.uuid4().hex}.json"
@@ -626,13 +743,40 @@ def test_a_document_that_cannot_serve_is_a_clear_client_error(
     assert names in refusal(cimd_server(tmp_path, allow_private=True), documents.url(path))
 
 
+@pytest.mark.parametrize(
+    ("respond", "logged"),
+    [
+        (lambda url: answer(200, b"<html></html>", {"Content-Type": "text/html"}), "text/html"),
+        (lambda url: answer(302, b"", {"Location": "http://127.0.0.1:9/x.json"}), "HTTP 302"),
+        (lambda url: answer(500, b"{}", {"Content-Type": "application/json"}), "HTTP 500"),
+    ],
+)
+def test_a_document_that_cannot_be_fetched_is_one_generic_client_error(
+    tmp_path: Path,
+    documents: DocumentServer,
+    caplog: pytest.LogCaptureFixture,
+    respond: Callable[[str], Respond],
+    logged: str,
+) -> None:
+    path = f"/{uuid.uuid4().hex}.json"
+    documents.routes[path] = respond(documents.url(path))
+
+    with caplog.at_level(logging.INFO, logger="gateway.oauth.cimd"):
+        told = refusal(cimd_server(tmp_path, allow_private=True), documents.url(path))
+
+    assert told == unfetched(documents.url(path))
+    assert logged in caplog.text
+
+
 def test_an_oversized_document_without_a_length_is_cut_off(tmp_path: Path, documents: DocumentServer) -> None:
     def endless(handler: http.server.BaseHTTPRequestHandler) -> None:
         handler.send_response(200)
         handler.send_header("Content-Type", "application/json")
         handler.end_headers()
-        for _ in range(20):
-            handler.wfile.write(b" " * 8192)
+        # The reader hangs up past 64 KiB, which is the point: not an error of this server's.
+        with suppress(ConnectionError):
+            for _ in range(20):
+                handler.wfile.write(b" " * 8192)
 
     documents.routes["/endless.json"] = endless
 
@@ -640,7 +784,7 @@ def test_an_oversized_document_without_a_length_is_cut_off(tmp_path: Path, docum
 
 
 def test_a_document_that_does_not_arrive_in_time_is_a_client_error(
-    tmp_path: Path, documents: DocumentServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, documents: DocumentServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(cimd, "FETCH_TIMEOUT_SECONDS", 0.2)
 
@@ -648,10 +792,16 @@ def test_a_document_that_does_not_arrive_in_time_is_a_client_error(
         documents.release.wait(30)  # set when the test is over
 
     documents.routes["/slow.json"] = never_in_time
+    server = cimd_server(tmp_path, allow_private=True)
 
-    assert "did not arrive within 0.2 s" in refusal(
-        cimd_server(tmp_path, allow_private=True), documents.url("/slow.json")
-    )
+    with caplog.at_level(logging.INFO, logger="gateway.oauth.cimd"):
+        told = refusal(server, documents.url("/slow.json"))
+    documents.serve_document("/other.json")
+
+    assert told == unfetched(documents.url("/slow.json"))
+    assert "no answer within 0.2 s" in caplog.text
+    # The host answered the connection: only that path is slow, and the host's other documents still serve.
+    assert lookup(server, documents.url("/other.json")).client_name == "Inspector"
 
 
 def test_a_failed_document_is_remembered_for_a_while(tmp_path: Path, documents: DocumentServer) -> None:
@@ -664,18 +814,224 @@ def test_a_failed_document_is_remembered_for_a_while(tmp_path: Path, documents: 
     assert len(documents.requests) == 1
 
 
+def test_lookups_of_one_url_under_way_share_one_fetch(tmp_path: Path, documents: DocumentServer) -> None:
+    server = cimd_server(tmp_path, allow_private=True)
+    # Not cached: without the shared fetch, every lookup would fetch its own.
+    url = documents.serve_document("/client.json", Cache_Control="no-store")
+    found: list[Client] = []
+
+    async def lookups() -> None:
+        async def one() -> None:
+            found.append(await find_client(server, url))
+
+        async with anyio.create_task_group() as group:
+            for _ in range(5):
+                group.start_soon(one)
+
+    anyio.run(lookups)
+
+    assert [client.client_name for client in found] == ["Inspector"] * 5
+    assert len(documents.requests) == 1
+
+
+def test_past_the_fetches_a_process_allows_at_once_a_lookup_is_told_to_retry(
+    tmp_path: Path, documents: DocumentServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cimd, "MAX_CONCURRENT_FETCHES", 1)
+    server = cimd_server(tmp_path, allow_private=True)
+    arrived, go_on = threading.Event(), threading.Event()
+    slow = documents.serve_document("/slow.json")
+    answer_slow = documents.routes["/slow.json"]
+
+    def held(handler: http.server.BaseHTTPRequestHandler) -> None:
+        arrived.set()
+        go_on.wait(30)
+        answer_slow(handler)
+
+    documents.routes["/slow.json"] = held
+    other = documents.serve_document("/other.json")
+    outcomes: dict[str, object] = {}
+
+    async def both() -> None:
+        async def first() -> None:
+            outcomes["slow"] = (await find_client(server, slow)).client_name
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(first)
+            await to_thread.run_sync(arrived.wait, 30)
+            try:
+                await find_client(server, other)
+            except ClientError as exc:
+                outcomes["other"] = (exc.error, exc.retry_after)
+            go_on.set()
+
+    anyio.run(both)
+
+    assert outcomes == {"slow": "Inspector", "other": ("temporarily_unavailable", 1)}
+    # Nothing was remembered of the refusal: the same lookup succeeds once a fetch is free.
+    assert lookup(server, other).client_name == "Inspector"
+
+
+def test_the_tls_context_is_built_once_and_off_the_event_loop(
+    tmp_path: Path, documents: DocumentServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built_on: list[threading.Thread] = []
+    create_ssl_context = httpx.create_ssl_context
+
+    def counted() -> ssl.SSLContext:
+        built_on.append(threading.current_thread())
+        return create_ssl_context()
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counted)
+    monkeypatch.setattr(cimd, "_tls_contexts", {})
+    server = cimd_server(tmp_path, allow_private=True)
+
+    for path in ("/one.json", "/two.json", "/three.json"):
+        lookup(server, documents.serve_document(path))
+
+    # Building it takes tens of milliseconds, which on the event loop would stall every request each fetch.
+    assert len(built_on) == 1
+    assert built_on[0] is not threading.main_thread()
+
+
+def test_a_host_that_cannot_be_reached_is_remembered_for_every_path_on_it(
+    tmp_path: Path, documents: DocumentServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lookups: list[str] = []
+
+    async def loopback(host: str, port: int) -> list[cimd.Address]:
+        lookups.append(host)
+        return [ipaddress.ip_address("127.0.0.1")]
+
+    monkeypatch.setattr(cimd, "resolve", loopback)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://dead.invalid:{closed.getsockname()[1]}"
+        server = cimd_server(tmp_path, allow_private=True)
+        told = [refusal(server, f"{dead}/{index}.json") for index in range(3)]
+
+    assert told == [unfetched(f"{dead}/0.json")] * 3
+    assert lookups == ["dead.invalid"]
+
+
+def test_a_path_that_fails_on_a_live_host_does_not_shut_its_other_paths_out(
+    tmp_path: Path, documents: DocumentServer
+) -> None:
+    server = cimd_server(tmp_path, allow_private=True)
+    url = documents.serve_document("/client.json")
+
+    refusal(server, documents.url("/missing.json"))  # 404
+
+    assert lookup(server, url).client_name == "Inspector"
+
+
+def test_each_address_may_make_this_server_fetch_a_few_documents_a_minute(
+    tmp_path: Path, documents: DocumentServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(clients, "FETCHES_PER_MINUTE_PER_ADDRESS", 2)
+    server = cimd_server(tmp_path, allow_private=True)
+    urls = [documents.serve_document(f"/{index}.json") for index in range(3)]
+
+    lookup(server, urls[0], address="203.0.113.7")
+    lookup(server, urls[1], address="203.0.113.7")
+    throttled = refusal(server, urls[2], "temporarily_unavailable", address="203.0.113.7")
+
+    assert "for this address" in throttled
+    assert [path for path, _ in documents.requests] == ["/0.json", "/1.json"]
+    # Only fetches count: a cached document is still found, and another address has its own allowance.
+    assert lookup(server, urls[0], address="203.0.113.7").client_name == "Inspector"
+    assert lookup(server, urls[2], address="198.51.100.4").client_name == "Inspector"
+
+
+def test_callers_that_name_no_address_share_one_allowance(
+    tmp_path: Path, documents: DocumentServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(clients, "UNATTRIBUTED_FETCHES_PER_MINUTE", 1)
+    server = cimd_server(tmp_path, allow_private=True)
+
+    lookup(server, documents.serve_document("/one.json"))
+    refusal(server, documents.serve_document("/two.json"), "temporarily_unavailable")
+
+    assert len(documents.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "client_id",
+    [
+        "http://127.0.0.1:8080/oauth/authorize?client_id=http://127.0.0.1:8080/x/end",
+        "http://127.0.0.1:9999/client.json",
+        "http://LOCALHOST:8080/client.json",
+    ],
+)
+def test_a_client_id_on_this_servers_own_host_is_refused_without_a_fetch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, client_id: str
+) -> None:
+    async def no_lookup(host: str, port: int) -> list[cimd.Address]:
+        raise AssertionError("no fetch is tried")
+
+    monkeypatch.setattr(cimd, "resolve", no_lookup)
+    issuer = "http://localhost:8080" if "LOCALHOST" in client_id else "http://127.0.0.1:8080"
+    server = cimd_server(tmp_path, allow_private=True, public_url=issuer)
+
+    assert "this server" in refusal(server, client_id)
+
+
+def test_a_document_without_a_name_is_shown_by_a_name_that_fits_a_grant(
+    tmp_path: Path, documents: DocumentServer, settings: Settings, tenants: Tenants
+) -> None:
+    url = documents.url("/" + "a" * 250)
+    documents.routes["/" + "a" * 250] = answer(
+        200, json.dumps({"client_id": url, **LOOPBACK_CLIENT}).encode(), {"Content-Type": "application/json"}
+    )
+    found = lookup(cimd_server(tmp_path, allow_private=True), url)
+    caller = tenants.caller()
+
+    # The grant's row holds 200 characters of a name (PostgreSQL refuses more).
+    with session_scope(settings.database_url) as session:
+        user = session.get(User, caller.user_id)
+        assert user is not None
+        grant = oauth.create_grant(
+            session, user=user, mode=Mode.live, client_id=url, client_name=found.client_name, scopes=READ_SCOPES
+        )
+        assert grant.client_name == found.client_name
+    assert len(found.client_name) == 200
+    assert found.client_name.startswith(url.removeprefix("http://")[:199])
+    assert found.client_name.endswith("…")
+
+
 @pytest.mark.parametrize(
     "client_id",
     [
         "https://app.example/",
         "https://app.example",
         "https://app.example/a/../client.json",
+        "https://app.example/a/%2e%2e/client.json",
+        "https://app.example/./client.json",
         "https://user:pw@app.example/client.json",
         "https://app.example/client.json#x",
         "https://app.example/" + "a" * 2000,
+        # Hosts and ports the URL parser takes but no lookup could use (the IDNA codec or the resolver refuse
+        # them, a 500 before these checks).
+        "https://xn--zz.com/x",
+        "https://xn--.com/x",
+        "https://a..b/x",
+        "https://-a.com/x",
+        "https://" + "a" * 64 + ".com/x",
+        "https://app.example./x",
+        "https://app.example:99999/x",
+        "https://app.example:0/x",
+        "https://a\u200d.com/x",
+        "https://[::1/x",
     ],
 )
-def test_a_client_id_url_that_cannot_name_a_document(tmp_path: Path, client_id: str) -> None:
+def test_a_client_id_url_that_cannot_name_a_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, client_id: str
+) -> None:
+    async def no_lookup(host: str, port: int) -> list[cimd.Address]:
+        raise AssertionError("refused before any lookup")
+
+    monkeypatch.setattr(cimd, "resolve", no_lookup)
+
     refusal(cimd_server(tmp_path, allow_private=False), client_id)
 
 
@@ -704,20 +1060,24 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
 
 
 def test_an_https_document_is_fetched_from_the_vetted_address_with_the_certificate_checked_by_name(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     cert, key = self_signed(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     server = cimd_server(tmp_path, allow_private=True)
+    with document_server(context, host="localhost") as served, caplog.at_level(logging.INFO, "gateway.oauth.cimd"):
+        untrusted_url = served.serve_document("/client.json")
+        untrusted = refusal(server, untrusted_url)
+    # How a test (or an operator with a private CA) makes this server trust a certificate. Another port: a
+    # certificate failure is the host's, remembered for every path on it.
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     with document_server(context, host="localhost") as served:
-        untrusted = refusal(server, served.serve_document("/untrusted.json"))
-        # How a test (or an operator with a private CA) makes this server trust a certificate.
-        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
         url = served.serve_document("/client.json")
         found = lookup(server, url)
 
-    assert "certificate verify failed" in untrusted
+    assert untrusted == unfetched(untrusted_url)
+    assert "certificate verify failed" in caplog.text
     assert found.client_id == url
 
 
@@ -741,13 +1101,20 @@ def test_an_https_document_is_fetched_from_the_vetted_address_with_the_certifica
         ("::ffff:127.0.0.1", False),
         ("::ffff:10.0.0.1", False),
         ("ff02::1", False),
+        # 6to4 carries an IPv4 address: judged as that one.
+        ("2002:7f00:1::1", False),
+        ("2002:a00:1::1", False),
+        ("2002:5db8:d822::1", True),
+        # Site-local (deprecated) and Teredo reach networks the check cannot see into.
+        ("fec0::1", False),
+        ("2001:0:5ef5:79fd::1", False),
     ],
 )
 def test_which_addresses_are_public(address: str, public: bool) -> None:
     assert cimd.is_public(ipaddress.ip_address(address)) is public
 
 
-def test_the_token_endpoint_names_why_a_document_client_is_refused(edge: TestClient) -> None:
+def test_the_token_endpoint_refuses_a_document_client_it_cannot_fetch(edge: TestClient) -> None:
     response = edge.post(
         "/oauth/token",
         data={"grant_type": "authorization_code", "client_id": "https://localhost:9/client.json", "code": "x"},
@@ -755,7 +1122,7 @@ def test_the_token_endpoint_names_why_a_document_client_is_refused(edge: TestCli
 
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
-    assert "127.0.0.1" in response.json()["error_description"]
+    assert response.json()["error_description"] == unfetched("https://localhost:9/client.json")
 
 
 # ---- CORS, unknown paths and methods ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ does not understand is dropped (RFC 7591 §2: "MUST ignore").
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from typing import Annotated, Any, Literal
@@ -23,9 +24,26 @@ MAX_NAME_LENGTH = 200
 # RFC 8252 §7.3: a native app's loopback redirect may use any port; `localhost` is accepted beside the IP literals
 # because clients (VS Code, the mcp SDK's examples) register it.
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
-# Schemes that run or embed content instead of reaching an app: never a redirect target.
-_FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "blob", "about", "filesystem", "view-source"})
+# Schemes that run or embed content, or hand the URI to an operating system's own handler (Windows' `ms-*`
+# family such as `ms-msdt:`, `search-ms:`, its help and shell handlers), instead of reaching an app: never a
+# redirect target, whatever else the rules below allow.
+_FORBIDDEN_SCHEMES = frozenset(
+    {"javascript", "data", "vbscript", "file", "blob", "about", "filesystem", "view-source"}
+    | {"search-ms", "search", "shell", "hcp", "mhtml", "jar"}
+)
+_FORBIDDEN_SCHEME_PREFIXES = ("ms-",)
+# RFC 8252 §7.1: a private-use scheme is a reverse domain name the app controls (`com.example.app`); a scheme
+# without a dot is some other program's handler. Except these, which MCP clients people use register as is:
+_DOTLESS_APP_SCHEMES = frozenset(
+    {
+        "cursor",  # Cursor: cursor://anysphere.cursor-mcp/oauth/callback
+        "claude",  # Claude's desktop app: claude://claude.ai/mcp-auth-callback/sdk
+    }
+)
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+# A port as the number it is: leading zeros or an empty port would let two spellings name one redirect target
+# (and pad a URI far past what is stored of it).
+_PORT = re.compile(r"[1-9][0-9]{0,4}")
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
 AUTH_METHODS = ("none", "client_secret_post")
 
@@ -47,13 +65,22 @@ def is_loopback_redirect(uri: str) -> bool:
     return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
 
 
+def is_acceptable_redirect(uri: str) -> bool:
+    """Whether `uri` passes the rules a registered redirect URI passes (a requested one must too)."""
+    try:
+        _redirect_uri(uri)
+    except ValueError:
+        return False
+    return len(uri) <= MAX_URI_LENGTH
+
+
 def _redirect_uri(uri: str) -> str:
     if _CONTROL_OR_SPACE.search(uri):
         raise ValueError("must not contain spaces or control characters")
     scheme, colon, rest = uri.partition(":")
     if not colon or not _SCHEME.fullmatch(scheme) or not rest:
         raise ValueError("must be an absolute URI")
-    if scheme in _FORBIDDEN_SCHEMES:
+    if scheme in _FORBIDDEN_SCHEMES or scheme.startswith(_FORBIDDEN_SCHEME_PREFIXES):
         raise ValueError(f"the {scheme}: scheme is never a redirect target")
     if "#" in uri:
         raise ValueError("must not contain a fragment (RFC 6749 §3.1.2)")
@@ -64,8 +91,21 @@ def _redirect_uri(uri: str) -> str:
             raise ValueError("must not contain user information")
         if scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
             raise ValueError("plain http is allowed for loopback hosts only (127.0.0.1, [::1], localhost)")
-    # Any other scheme is a native app's private-use scheme (RFC 8252 §7.1), e.g. `com.example.app:/callback`.
+    elif "." not in scheme and scheme not in _DOTLESS_APP_SCHEMES:
+        raise ValueError(
+            f"the {scheme}: scheme is no app's private-use scheme: use a reverse domain name such as "
+            "com.example.app: (RFC 8252 §7.1)"
+        )
+    if not _has_canonical_port(uri):
+        raise ValueError("must write its port as a number from 1 to 65535 without leading zeros")
     return uri
+
+
+def _has_canonical_port(uri: str) -> bool:
+    authority = urlsplit(uri).netloc.rpartition("@")[2]
+    if authority.endswith("]") or ":" not in authority:
+        return True
+    return _PORT.fullmatch(authority.rpartition(":")[2]) is not None
 
 
 def _web_url(url: str) -> str:
@@ -137,6 +177,15 @@ class ClientMetadata(BaseModel):
     def document(self) -> dict[str, Any]:
         """The metadata as stored and shown back (no nulls)."""
         return self.model_dump(exclude_none=True)
+
+
+def decode_json(body: bytes) -> object:
+    """The JSON value `body` holds; `ValueError` when it holds none."""
+    try:
+        return json.loads(body)
+    except RecursionError as exc:
+        # The parser recurses once per nested array or object: 60,000 `[` (well under any size bound) exhaust it.
+        raise ValueError("The JSON nests too deeply.") from exc
 
 
 def parse_client_metadata(data: object, *, scopes: list[str], default_auth_method: str) -> ClientMetadata:

@@ -4,26 +4,50 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import unicodedata
+import weakref
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from anyio import to_thread
 
 from gateway.oauth import cimd
-from gateway.oauth.client_metadata import LOOPBACK_HOSTS, ClientMetadata, is_loopback_redirect
+from gateway.oauth.client_metadata import (
+    LOOPBACK_HOSTS,
+    MAX_NAME_LENGTH,
+    ClientMetadata,
+    is_acceptable_redirect,
+    is_loopback_redirect,
+)
 from gateway.oauth.resources import OAuthServer
+from gateway.rate_limits import Bucket, Buckets, Policy, buckets_for
 from storage.database import session_scope
 from storage.oauth_clients import live_client
 
+# What a grant row holds of a client_id (OAuthGrant.client_id).
+MAX_CLIENT_ID_LENGTH = 2048
+# Documents one client address may make this server fetch (lookups the cache answers are free): a client
+# fetches its own once per install; more is someone using this server to send requests.
+FETCHES_PER_MINUTE_PER_ADDRESS = 10
+# For lookups whose caller is not named: shared by all of them, so larger.
+UNATTRIBUTED_FETCHES_PER_MINUTE = 60
+
 
 class ClientError(Exception):
-    """`invalid_client` (unknown client, unreachable or invalid metadata document): `description` says which."""
+    """`invalid_client` (unknown client, unreachable or invalid metadata document): `description` says which.
 
-    def __init__(self, description: str, error: str = "invalid_client") -> None:
+    Or `temporarily_unavailable` (a document would have to be fetched, and this server is fetching all it may
+    now or this caller fetched its share): `retry_after` seconds, then the same request may succeed.
+    """
+
+    def __init__(self, description: str, error: str = "invalid_client", retry_after: int | None = None) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -45,7 +69,7 @@ class Client:
     ) -> Client:
         return cls(
             client_id=client_id,
-            client_name=metadata.get("client_name") or client_id,
+            client_name=metadata.get("client_name") or _name_from_id(client_id),
             redirect_uris=tuple(metadata["redirect_uris"]),
             token_endpoint_auth_method=metadata["token_endpoint_auth_method"],
             secret_hash=secret_hash,
@@ -54,6 +78,10 @@ class Client:
 
     def admits_redirect(self, redirect_uri: str) -> bool:
         """Exact match with a registered redirect URI, except loopback ones, which match on any port (RFC 8252 §7.3)."""
+        # The rules registration applies, again: a loopback URI with another port was never checked, and a
+        # registration older than a rule was not checked by it.
+        if not is_acceptable_redirect(redirect_uri):
+            return False
         if redirect_uri in self.redirect_uris:
             return True
         if not is_loopback_redirect(redirect_uri):
@@ -73,6 +101,14 @@ class Client:
         return hmac.compare_digest(hashlib.sha256(client_secret.encode()).hexdigest(), self.secret_hash)
 
 
+def _name_from_id(client_id: str) -> str:
+    """What to call a client that gave no name: its id, or a URL's host and path, cut to fit a grant's row."""
+    if client_id.startswith(("https://", "http://")):
+        parts = urlsplit(client_id)
+        client_id = parts.netloc + parts.path
+    return client_id if len(client_id) <= MAX_NAME_LENGTH else client_id[: MAX_NAME_LENGTH - 1] + "…"
+
+
 def _without_port(uri: str) -> tuple[str, str, str, str] | None:
     """What must match between loopback redirect URIs: all but the port (None for a malformed or odd one)."""
     try:
@@ -85,18 +121,18 @@ def _without_port(uri: str) -> tuple[str, str, str, str] | None:
     return (parts.scheme, parts.hostname, parts.path, parts.query)
 
 
-async def find_client(server: OAuthServer, client_id: str) -> Client:
+async def find_client(server: OAuthServer, client_id: str, *, address: str | None = None) -> Client:
     """The client a `client_id` names: registered here, or fetched (SSRF-guarded, bounded, cached) from its URL.
 
-    Raises `ClientError` when there is none (or the document cannot be fetched or is invalid).
+    `address` is the caller's (`rate_limits.client_address`): the documents it makes this server fetch are
+    rationed per address; without one, all unnamed callers share one ration. Raises `ClientError` when there
+    is no such client (or the document cannot be fetched or is invalid, or fetching must wait).
     """
+    # Both would reach the database as they are (a grant's row), which refuses NUL and ids past its column.
+    if len(client_id) > MAX_CLIENT_ID_LENGTH or any(unicodedata.category(char) in ("Cc", "Cs") for char in client_id):
+        raise ClientError("The client_id is too long or holds control characters.")
     if client_id.startswith(("https://", "http://")):
-        try:
-            metadata: ClientMetadata = await cimd.fetch_client_metadata(
-                client_id, scopes=server.read_scopes, allow_private=server.settings.oauth_allow_private_cimd
-            )
-        except cimd.MetadataDocumentError as exc:
-            raise ClientError(str(exc)) from exc
+        metadata = await _fetched_metadata(server, client_id, address)
         return Client.of(client_id, metadata.document(), secret_hash=None, is_metadata_document=True)
 
     def registered() -> Client | None:
@@ -112,3 +148,49 @@ async def find_client(server: OAuthServer, client_id: str) -> Client:
     if client is None:
         raise ClientError("No client is registered with this client_id (or it was deleted).")
     return client
+
+
+async def _fetched_metadata(server: OAuthServer, client_id: str, address: str | None) -> ClientMetadata:
+    allow_private = server.settings.oauth_allow_private_cimd
+    try:
+        url = cimd.check_url(client_id, allow_private=allow_private)
+        # The authorization endpoint is itself a URL that names a client_id: a document there would make this
+        # server fetch from itself, each fetch a request asking for the next. The host covers the origin.
+        if cimd.host_of(url) == cimd.host_of(httpx.URL(server.issuer)):
+            raise ClientError("A client_id URL must not point at this server.")
+        return await cimd.fetch_client_metadata(
+            client_id,
+            scopes=server.read_scopes,
+            allow_private=allow_private,
+            before_fetch=partial(_ration_fetch, server, address),
+        )
+    except cimd.MetadataDocumentError as exc:
+        raise ClientError(str(exc)) from exc
+    except cimd.FetchesBusy as exc:
+        raise ClientError(
+            "This server is fetching other clients' metadata documents; retry in a few seconds.",
+            "temporarily_unavailable",
+            retry_after=1,
+        ) from exc
+
+
+# One set of buckets per server (the app's), kept only as long as it is.
+_fetch_buckets: weakref.WeakKeyDictionary[OAuthServer, Buckets] = weakref.WeakKeyDictionary()
+
+
+async def _ration_fetch(server: OAuthServer, address: str | None) -> None:
+    buckets = _fetch_buckets.get(server)
+    if buckets is None:
+        buckets = _fetch_buckets[server] = buckets_for(server.settings.redis_url)
+    if address is None:
+        bucket, per_minute = Bucket("unattributed", "oauth-metadata-fetch"), UNATTRIBUTED_FETCHES_PER_MINUTE
+    else:
+        bucket, per_minute = Bucket("address", f"oauth-metadata-fetch:{address}"), FETCHES_PER_MINUTE_PER_ADDRESS
+    draw = await buckets.draw([bucket], Policy("oauth_metadata_fetch", per_minute, per_minute / 60), 1)
+    if not draw.allowed:
+        raise ClientError(
+            f"Too many client metadata documents to fetch{'' if address is None else ' for this address'}; "
+            f"retry in {draw.retry_after} s.",
+            "temporarily_unavailable",
+            retry_after=draw.retry_after,
+        )

@@ -8,7 +8,6 @@ nothing by itself; a user still signs in and approves on the consent page.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from anyio import to_thread
@@ -16,13 +15,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from gateway.oauth.client_metadata import InvalidClientMetadata, parse_client_metadata
+from gateway.oauth.client_metadata import InvalidClientMetadata, decode_json, parse_client_metadata
 from gateway.oauth.resources import OAuthServer
 from gateway.oauth.responses import NO_STORE, no_store_json, oauth_error
 from gateway.rate_limits import Bucket, Policy, buckets_for, client_address
 from storage.database import session_scope
 from storage.models import OAuthClient
-from storage.oauth_clients import client_for_registration_token, delete_client, register_client
+from storage.oauth_clients import (
+    client_for_registration_token,
+    delete_client,
+    register_client,
+    rotate_registration_token,
+)
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -85,7 +89,7 @@ def routes(server: OAuthServer) -> list[BaseRoute]:
         if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
             return oauth_error("invalid_client_metadata", "Send the client metadata as application/json.")
         try:
-            data = json.loads(await _body(request))
+            data = decode_json(await _body(request))
             metadata = parse_client_metadata(data, scopes=server.read_scopes, default_auth_method="client_secret_post")
         except _TooLarge:
             return oauth_error(
@@ -128,7 +132,14 @@ def routes(server: OAuthServer) -> list[BaseRoute]:
                 if request.method == "DELETE":
                     delete_client(session, record)
                     return {}
-                return client_information(server, record)
+                answer = client_information(server, record)
+                # RFC 7592 §3: the read answers a registration_access_token, and only a hash of the current one
+                # is kept, so the answer carries the next one; the client must discard the one it sent.
+                rotated = rotate_registration_token(session, record)
+                if rotated is None:
+                    return None
+                answer["registration_access_token"] = rotated
+                return answer
 
         answer = await to_thread.run_sync(act)
         if answer is None:
