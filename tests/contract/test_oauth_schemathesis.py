@@ -60,6 +60,9 @@ warnings.fail-on = []
 include-operation-id = "oauth.read_client"
 parameters = {{ "path.client_id" = "{read_client_id}" }}
 headers = {{ Authorization = "Bearer {read_token}" }}
+# A read rotates the registration token (RFC 7592 §3 answers a new one): after the first, this one is a 401.
+checks.positive_data_acceptance.expected-statuses = ["2xx", 401]
+warnings.fail-on = []
 
 [[operations]]
 include-operation-id = "oauth.delete_client"
