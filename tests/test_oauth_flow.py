@@ -10,14 +10,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
+import json
 import re
 import secrets
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -31,6 +34,7 @@ from core.settings import Settings
 from gateway.app import create_app
 from gateway.contract import load_contract
 from gateway.oauth import authorization
+from gateway.oauth.clients import FETCHES_PER_MINUTE_PER_ADDRESS
 from gateway.oauth.resources import OAuthServer
 from gateway.oauth.tokens import AccessTokens
 from gateway.rate_limits import Policy
@@ -104,6 +108,40 @@ def client(app_client: TestClient) -> Iterator[TestClient]:
     move(app_client)
     yield app_client
     app_client.cookies.clear()
+
+
+class _Documents(BaseHTTPRequestHandler):
+    """Client ID Metadata Documents on loopback: each path serves one naming its own URL."""
+
+    def do_GET(self) -> None:
+        client_id = f"http://{self.headers['Host']}{self.path}"
+        body = json.dumps(
+            {
+                "client_id": client_id,
+                "redirect_uris": ["http://127.0.0.1/callback"],
+                "token_endpoint_auth_method": "none",
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def documents() -> Iterator[str]:
+    """The base URL of a server of metadata documents."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Documents)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -405,6 +443,27 @@ def test_an_error_found_in_the_posted_form_is_a_page_for_a_redirect_uri_that_is_
     assert "location" not in answer.headers
     [(_, href)] = links(answer.text)
     assert query_of(href)["error"] == "invalid_scope"
+
+
+def test_metadata_documents_are_fetched_on_a_ration_per_caller_address(settings: Settings, documents: str) -> None:
+    # Documents on loopback need the private setting, and an issuer on another host than theirs.
+    private = settings.model_copy(update={"oauth_allow_private_cimd": True, "public_url": "http://vaultgate.test"})
+    with TestClient(create_app(private), raise_server_exceptions=False) as browser:
+        move(browser)
+
+        def new_client() -> Flow:
+            return Flow(browser, f"{documents}/{uuid.uuid4().hex}.json")
+
+        for _ in range(FETCHES_PER_MINUTE_PER_ADDRESS):
+            assert new_client().page().status_code == 200
+        refused = new_client().page()
+        assert refused.status_code == 400
+        assert "for this address" in refused.text
+        token = new_client().token(grant_type="authorization_code", code="x", code_verifier="v" * 43)
+        assert token.json()["error"] == "temporarily_unavailable"
+        assert int(token.headers["retry-after"]) > 0
+        move(browser)
+        assert new_client().page().status_code == 200
 
 
 def test_unregistered_redirect_uri_is_a_page_and_never_a_redirect(flow: Flow) -> None:

@@ -132,8 +132,11 @@ async def read_form(request: Request) -> Params:
         raise FormError("The body is not UTF-8.") from exc
 
 
-async def parse_authorization(server: OAuthServer, params: Params) -> AuthorizationRequest:
-    """The request, checked; `PageError` while the client or redirect is in doubt, `RedirectError` after."""
+async def parse_authorization(server: OAuthServer, params: Params, *, address: str) -> AuthorizationRequest:
+    """The request, checked; `PageError` while the client or redirect is in doubt, `RedirectError` after.
+
+    `address` is the caller's: the metadata documents it makes this server fetch are rationed per address.
+    """
     for name in PARAMETERS:
         if any(_CONTROL.search(value) for value in params.getlist(name)):
             raise PageError(f"The request's {name} holds a control character.")
@@ -144,7 +147,7 @@ async def parse_authorization(server: OAuthServer, params: Params) -> Authorizat
     if client_id is None:
         raise PageError("The request names no client_id.")
     try:
-        client = await find_client(server, client_id)
+        client = await find_client(server, client_id, address=address)
     except ClientError as exc:
         raise PageError(exc.description) from exc
     if sent_redirect is not None:
@@ -205,7 +208,7 @@ def answer_url(redirect_uri: str, values: dict[str, str | None]) -> str:
     return urlunsplit(parts._replace(query=f"{parts.query}&{added}" if parts.query else added))
 
 
-def error_description(text: str) -> str:
+def _error_description(text: str) -> str:
     """`text` with what RFC 6749 forbids in an error_description replaced: a guard, as messages name no input."""
     return _NOT_IN_ERROR_DESCRIPTION.sub("?", text)
 
@@ -255,7 +258,7 @@ class _Endpoints:
         if request.method == "POST":
             return await self._decide(request)
         try:
-            authorization = await parse_authorization(self.server, request.query_params)
+            authorization = await parse_authorization(self.server, request.query_params, address=self._address(request))
         except PageError as exc:
             return _error_page(str(exc))
         except RedirectError as exc:
@@ -304,7 +307,7 @@ class _Endpoints:
         return "one managed MCP server"
 
     def _error_location(self, exc: RedirectError) -> str:
-        values = {"error": exc.error, "error_description": error_description(exc.description), "state": exc.state}
+        values = {"error": exc.error, "error_description": _error_description(exc.description), "state": exc.state}
         return answer_url(exc.redirect_uri, {**values, "iss": self.server.issuer})
 
     def _error_answer(self, exc: RedirectError, status: int) -> Response:
@@ -332,7 +335,7 @@ class _Endpoints:
                 "Start again from the application."
             )
         try:
-            authorization = await parse_authorization(self.server, form)
+            authorization = await parse_authorization(self.server, form, address=self._address(request))
         except PageError as exc:
             return _error_page(str(exc))
         except RedirectError as exc:
@@ -370,8 +373,11 @@ class _Endpoints:
         answer = {"code": code, "state": authorization.state, "iss": self.server.issuer}
         return consent.redirect(answer_url(authorization.redirect_uri, answer), 303)
 
+    def _address(self, request: Request) -> str:
+        return client_address(request.scope, trust_forwarded_for=self.server.settings.trust_forwarded_for)
+
     def _sign_in_allowance(self, request: Request, email: str) -> _SignInAllowance:
-        address = client_address(request.scope, trust_forwarded_for=self.server.settings.trust_forwarded_for)
+        address = self._address(request)
         # The email is hashed: the limiter's store (Redis, perhaps) need not hold addresses of users.
         email_key = hashlib.sha256(email.lower().encode()).hexdigest()
         wanted = (
@@ -464,9 +470,10 @@ class _Endpoints:
         if client_id is None:
             raise TokenError("invalid_client", "client_id is required in the body.")
         try:
-            client = await find_client(self.server, client_id)
+            client = await find_client(self.server, client_id, address=self._address(request))
         except ClientError as exc:
-            raise TokenError(exc.error, exc.description) from exc
+            wait = {} if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+            raise TokenError(exc.error, exc.description, headers=wait) from exc
         if not client.authenticates(_field(form, "client_secret")):
             raise TokenError("invalid_client", "The client_secret is missing or wrong.")
         return client
@@ -487,7 +494,7 @@ async def _token_form(request: Request) -> Params:
 
 
 def _token_error(exc: TokenError) -> Response:
-    return oauth_error(exc.error, error_description(exc.description), exc.status, exc.headers)
+    return oauth_error(exc.error, _error_description(exc.description), exc.status, exc.headers)
 
 
 def _error_page(message: str, *, return_url: str | None = None) -> Response:
