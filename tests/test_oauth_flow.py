@@ -460,7 +460,7 @@ def test_metadata_documents_are_fetched_on_a_ration_per_caller_address(settings:
         assert refused.status_code == 400
         assert "for this address" in refused.text
         token = new_client().token(grant_type="authorization_code", code="x", code_verifier="v" * 43)
-        assert token.json()["error"] == "temporarily_unavailable"
+        assert (token.status_code, token.json()["error"]) == (503, "temporarily_unavailable")
         assert int(token.headers["retry-after"]) > 0
         move(browser)
         assert new_client().page().status_code == 200

@@ -1,4 +1,4 @@
-"""The authorization endpoint (the consent page), the token endpoint and the revocation endpoint.
+"""The authorization endpoint: the sign-in and consent page.
 
 An authorization request is checked in RFC 6749 §4.1.2.1's order: the client
 and its redirect URI first, and while either is in doubt nothing is sent to
@@ -13,12 +13,10 @@ checked again in full on POST.
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from anyio import to_thread
 from starlette.datastructures import ImmutableMultiDict
@@ -29,16 +27,15 @@ from starlette.routing import BaseRoute, Route
 from gateway.oauth import consent, grants
 from gateway.oauth.client_metadata import is_loopback_redirect
 from gateway.oauth.clients import Client, ClientError, find_client
+from gateway.oauth.forms import CONTROL, FormError, Params, Unreadable, read_form, single
 from gateway.oauth.grants import S256_CHALLENGE, TokenError
 from gateway.oauth.resources import OAuthServer
-from gateway.oauth.responses import NO_STORE, no_store_json, oauth_error
+from gateway.oauth.responses import error_description
 from gateway.rate_limits import Bucket, Buckets, Policy, buckets_for, client_address
 from storage import oauth, passwords
 from storage.accounts import verify_password
 from storage.database import session_scope
 from storage.models import Mode
-
-Params = ImmutableMultiDict[str, str]
 
 # The authorization request's parameters, which the consent page's form carries back.
 PARAMETERS = (
@@ -51,7 +48,6 @@ PARAMETERS = (
     "scope",
     "resource",
 )
-FORM_BYTES = 64 * 1024
 # Failed sign-ins over 15 minutes (a success counts nothing, so approving many apps never locks anyone out).
 # Per email and address, tight: guessing from one place stays slow. Per address, moderate: one place guessing
 # at many emails. Per email, loose: it bounds guessing at one account from many addresses, yet one attacker
@@ -62,11 +58,6 @@ EMAIL_FAILURES = Policy("sign-in-email-failures", 50, 50 / 900)
 # Whichever was wrong (or a user without a password, or removed): saying which would confirm the email.
 WRONG_SIGN_IN = "The email or the password is wrong."
 LONGEST_EMAIL = 320
-# C0, DEL and C1: no parameter needs one, PostgreSQL refuses NUL in text, and a client or redirect URI that
-# holds one is not what it looks like.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-# RFC 6749 §4.1.2.1 and §5.2: the only characters an error_description may hold.
-_NOT_IN_ERROR_DESCRIPTION = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
 
 
 class PageError(Exception):
@@ -84,14 +75,6 @@ class RedirectError(Exception):
         self.state = state
 
 
-class FormError(Exception):
-    """The body is not a form this server reads (media type, size, encoding)."""
-
-
-class _Unreadable(Exception):
-    """A parameter sent twice (RFC 6749 §3.1) or holding a control character."""
-
-
 @dataclass(frozen=True)
 class AuthorizationRequest:
     client: Client
@@ -105,44 +88,17 @@ class AuthorizationRequest:
     echoed: list[tuple[str, str]]
 
 
-def _single(params: Params, name: str) -> str | None:
-    values = params.getlist(name)
-    if len(values) > 1:
-        raise _Unreadable(f"The request repeats {name}.")
-    if values and _CONTROL.search(values[0]):
-        raise _Unreadable(f"The request's {name} holds a control character.")
-    # RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
-    return values[0] if values and values[0] else None
-
-
-async def read_form(request: Request) -> Params:
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
-        raise FormError("The body must be application/x-www-form-urlencoded.")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > FORM_BYTES:
-        raise FormError(f"The body is over {FORM_BYTES // 1024} KiB.")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > FORM_BYTES:
-            raise FormError(f"The body is over {FORM_BYTES // 1024} KiB.")
-    try:
-        return ImmutableMultiDict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-    except UnicodeDecodeError as exc:
-        raise FormError("The body is not UTF-8.") from exc
-
-
 async def parse_authorization(server: OAuthServer, params: Params, *, address: str) -> AuthorizationRequest:
     """The request, checked; `PageError` while the client or redirect is in doubt, `RedirectError` after.
 
     `address` is the caller's: the metadata documents it makes this server fetch are rationed per address.
     """
     for name in PARAMETERS:
-        if any(_CONTROL.search(value) for value in params.getlist(name)):
+        if any(CONTROL.search(value) for value in params.getlist(name)):
             raise PageError(f"The request's {name} holds a control character.")
     try:
-        client_id, sent_redirect = _single(params, "client_id"), _single(params, "redirect_uri")
-    except _Unreadable as exc:
+        client_id, sent_redirect = single(params, "client_id"), single(params, "redirect_uri")
+    except Unreadable as exc:
         raise PageError(str(exc)) from exc
     if client_id is None:
         raise PageError("The request names no client_id.")
@@ -166,10 +122,10 @@ async def parse_authorization(server: OAuthServer, params: Params, *, address: s
 
     try:
         response_type, challenge, method, scope, _ = (
-            _single(params, name)
+            single(params, name)
             for name in ("response_type", "code_challenge", "code_challenge_method", "scope", "state")
         )
-    except _Unreadable as exc:
+    except Unreadable as exc:
         raise fail("invalid_request", str(exc)) from exc
     if response_type is None:
         raise fail("invalid_request", "response_type is required (code).")
@@ -206,11 +162,6 @@ def answer_url(redirect_uri: str, values: dict[str, str | None]) -> str:
     parts = urlsplit(redirect_uri)
     added = urlencode({name: value for name, value in values.items() if value is not None})
     return urlunsplit(parts._replace(query=f"{parts.query}&{added}" if parts.query else added))
-
-
-def _error_description(text: str) -> str:
-    """`text` with what RFC 6749 forbids in an error_description replaced: a guard, as messages name no input."""
-    return _NOT_IN_ERROR_DESCRIPTION.sub("?", text)
 
 
 @dataclass
@@ -307,7 +258,7 @@ class _Endpoints:
         return "one managed MCP server"
 
     def _error_location(self, exc: RedirectError) -> str:
-        values = {"error": exc.error, "error_description": _error_description(exc.description), "state": exc.state}
+        values = {"error": exc.error, "error_description": error_description(exc.description), "state": exc.state}
         return answer_url(exc.redirect_uri, {**values, "iss": self.server.issuer})
 
     def _error_answer(self, exc: RedirectError, status: int) -> Response:
@@ -365,7 +316,7 @@ class _Endpoints:
             return again(429, message=message, headers={"Retry-After": str(wait)})
         code = None
         # An email no user can have never reaches the database (PostgreSQL refuses NUL in text).
-        if len(email) <= LONGEST_EMAIL and len(password) <= passwords.MAX_LENGTH and not _CONTROL.search(email):
+        if len(email) <= LONGEST_EMAIL and len(password) <= passwords.MAX_LENGTH and not CONTROL.search(email):
             code = await to_thread.run_sync(self._approve, authorization, email, password, Mode[mode])
         if code is None:
             return again(400, message=WRONG_SIGN_IN)
@@ -411,91 +362,6 @@ class _Endpoints:
                 lifetime=timedelta(seconds=settings.oauth_code_seconds),
             )
 
-    # The token and revocation endpoints
-
-    async def token(self, request: Request) -> Response:
-        try:
-            form = await _token_form(request)
-            client = await self._authenticate(request, form)
-            grant_type = _field(form, "grant_type")
-            work: Callable[[], grants.IssuedTokens]
-            if grant_type == "authorization_code":
-                work = partial(
-                    grants.exchange_code,
-                    self.server,
-                    client,
-                    code=_field(form, "code"),
-                    redirect_uri=_field(form, "redirect_uri"),
-                    code_verifier=_field(form, "code_verifier"),
-                    resource=_field(form, "resource"),
-                )
-            elif grant_type == "refresh_token":
-                work = partial(
-                    grants.refresh,
-                    self.server,
-                    client,
-                    refresh_token=_field(form, "refresh_token"),
-                    scope=_field(form, "scope"),
-                    resource=_field(form, "resource"),
-                )
-            elif grant_type is None:
-                raise TokenError("invalid_request", "grant_type is required.")
-            else:
-                raise TokenError("unsupported_grant_type", "grant_type must be authorization_code or refresh_token.")
-            issued = await to_thread.run_sync(work)
-        except TokenError as exc:
-            return _token_error(exc)
-        return no_store_json(issued.as_json())
-
-    async def revoke(self, request: Request) -> Response:
-        try:
-            form = await _token_form(request)
-            client = await self._authenticate(request, form)
-            # token_type_hint only orders the lookups, and both kinds are told apart by their form anyway.
-            await to_thread.run_sync(grants.revoke, self.server, client, _field(form, "token"))
-        except TokenError as exc:
-            return _token_error(exc)
-        # RFC 7009 §2.2: 200 whether or not the token was known.
-        return Response(status_code=200, headers=NO_STORE)
-
-    async def _authenticate(self, request: Request, form: Params) -> Client:
-        if request.headers.get("authorization", "").lower().startswith("basic "):
-            raise TokenError(
-                "invalid_client",
-                "client_secret_basic is not supported: send client_id and client_secret in the form body "
-                "(client_secret_post).",
-                headers={"WWW-Authenticate": 'Basic realm="vaultgate"'},
-            )
-        client_id = _field(form, "client_id")
-        if client_id is None:
-            raise TokenError("invalid_client", "client_id is required in the body.")
-        try:
-            client = await find_client(self.server, client_id, address=self._address(request))
-        except ClientError as exc:
-            wait = {} if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
-            raise TokenError(exc.error, exc.description, headers=wait) from exc
-        if not client.authenticates(_field(form, "client_secret")):
-            raise TokenError("invalid_client", "The client_secret is missing or wrong.")
-        return client
-
-
-def _field(form: Params, name: str) -> str | None:
-    try:
-        return _single(form, name)
-    except _Unreadable as exc:
-        raise TokenError("invalid_request", str(exc)) from exc
-
-
-async def _token_form(request: Request) -> Params:
-    try:
-        return await read_form(request)
-    except FormError as exc:
-        raise TokenError("invalid_request", str(exc)) from exc
-
-
-def _token_error(exc: TokenError) -> Response:
-    return oauth_error(exc.error, _error_description(exc.description), exc.status, exc.headers)
-
 
 def _error_page(message: str, *, return_url: str | None = None) -> Response:
     title = "This authorization request cannot go on"
@@ -506,6 +372,4 @@ def routes(server: OAuthServer) -> list[BaseRoute]:
     endpoints = _Endpoints(server)
     return [
         Route("/oauth/authorize", endpoints.authorize, methods=["GET", "POST"]),
-        Route("/oauth/token", endpoints.token, methods=["POST"]),
-        Route("/oauth/revoke", endpoints.revoke, methods=["POST"]),
     ]

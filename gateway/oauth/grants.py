@@ -51,7 +51,8 @@ class TokenError(Exception):
         super().__init__(description)
         self.error = error
         self.description = description
-        self.status = 401 if error == "invalid_client" else 400
+        # 503 while a metadata-document client cannot be looked up now (busy; Retry-After says when to try).
+        self.status = {"invalid_client": 401, "temporarily_unavailable": 503}.get(error, 400)
         self.headers = headers or {}
 
 

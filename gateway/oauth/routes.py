@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from gateway.oauth import authorization, discovery, registration
+from gateway.oauth import authorization, discovery, registration, token_endpoint
 from gateway.oauth.cors import CorsMiddleware
 from gateway.oauth.resources import OAuthServer
 from gateway.oauth.responses import oauth_error
@@ -48,6 +48,7 @@ def oauth_app(server: OAuthServer) -> Starlette:
         *discovery.routes(server),
         *registration.routes(server),
         *authorization.routes(server),
+        *token_endpoint.routes(server),
     ]
     return Starlette(
         routes=routes,
