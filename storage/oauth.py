@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -117,9 +118,14 @@ def revoke_access_token(session: Session, jti: str, expires_at: datetime) -> Non
     # A revoked token that has expired anyway needs no row: each revocation clears those, so the table holds at
     # most the tokens revoked within one token lifetime.
     session.execute(delete(OAuthRevokedToken).where(OAuthRevokedToken.expires_at < utcnow()))
-    if session.get(OAuthRevokedToken, jti) is None:
-        session.add(OAuthRevokedToken(jti=jti, expires_at=expires_at))
-        session.flush()
+    if session.get(OAuthRevokedToken, jti) is not None:
+        return
+    try:
+        # Two revocations of one token may race past the read: the loser's insert is a no-op, not a 500.
+        with session.begin_nested():
+            session.add(OAuthRevokedToken(jti=jti, expires_at=expires_at))
+    except IntegrityError:
+        pass
 
 
 # Signing keys: only their ids and times are stored; the private key derives from the instance key and the id.

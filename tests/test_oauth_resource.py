@@ -453,6 +453,18 @@ def test_a_read_tool_outside_the_tokens_scopes_is_an_http_403_step_up_challenge(
     assert not allowed["isError"]
 
 
+def test_a_deeply_nested_body_from_a_token_is_the_sdks_parse_error_not_a_500(
+    client: TestClient, oauth: OAuthServer, caller: Caller
+) -> None:
+    # Only OAuth callers' bodies are read before the SDK (for the step-up challenge): they must fail as a key's do.
+    token = approve(oauth, caller).token(oauth.resources.mcp)
+
+    answer = client.post("/mcp", content=b"[" * 100_000, headers={**MCP_HEADERS, **bearer(token)})
+
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] == -32700
+
+
 def managed_server(client: TestClient, tenants: Tenants, caller: Caller, restrictions: Json) -> str:
     admin = tenants.caller(scopes=load_contract().scopes, organization_id=caller.organization_id)
     created = client.post(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from storage import oauth
@@ -42,3 +43,19 @@ def test_a_grant_does_not_follow_its_user_into_another_organization(database_url
         session.expire_all()
 
         assert oauth.grant_access(session, grant.id, None) == "revoked"
+
+
+def test_a_token_revoked_twice_at_once_is_one_row_and_no_error(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    until = utcnow() + timedelta(minutes=5)
+    with session_scope(database_url) as session:
+        oauth.revoke_access_token(session, "raced", until)
+    with session_scope(database_url) as session:
+        # The other request's row landed after this one looked: its insert meets the primary key.
+        monkeypatch.setattr(session, "get", lambda *args, **kwargs: None)
+        oauth.revoke_access_token(session, "raced", until)
+        oauth.revoke_access_token(session, "next", until)
+    with session_scope(database_url) as session:
+        kept = sorted(session.scalars(select(OAuthRevokedToken.jti)))
+    assert kept == ["next", "raced"]

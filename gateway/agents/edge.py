@@ -217,7 +217,8 @@ class McpEdge:
         """The tool a JSON-RPC `tools/call` names, if the body is one (anything else is the SDK's to judge)."""
         try:
             message = json.loads(body) if body else None
-        except ValueError:
+        except (ValueError, RecursionError):
+            # Deep nesting included: the SDK answers it with its own parse error.
             return None
         params = message.get("params") if isinstance(message, dict) and message.get("method") == "tools/call" else None
         name = params.get("name") if isinstance(params, dict) else None

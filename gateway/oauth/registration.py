@@ -117,6 +117,10 @@ def routes(server: OAuthServer) -> list[BaseRoute]:
         return no_store_json(await to_thread.run_sync(store), 201)
 
     async def managed(request: Request) -> Response:
+        if request.method == "HEAD":
+            # Starlette answers HEAD wherever GET is served; here a read rotates the token, and a HEAD's answer
+            # (the new token) would be thrown away, leaving the client locked out of its registration.
+            return oauth_error("method_not_allowed", "HEAD is not allowed here.", 405, {"Allow": "GET, DELETE"})
         if refusal := await throttled(request):
             return refusal
         client_id = request.path_params["client_id"]
