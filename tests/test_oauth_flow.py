@@ -15,6 +15,7 @@ import re
 import secrets
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from starlette.testclient import TestClient
 from core.settings import Settings
 from gateway.app import create_app
 from gateway.contract import load_contract
-from gateway.oauth import authorization
+from gateway.oauth import authorization, consent
 from gateway.oauth.clients import FETCHES_PER_MINUTE_PER_ADDRESS
 from gateway.oauth.resources import OAuthServer
 from gateway.oauth.tokens import AccessTokens
@@ -365,6 +366,54 @@ def test_consent_page_names_the_client_its_redirect_host_and_scopes(client: Test
     assert "meta:read" not in page.text
 
 
+@pytest.mark.parametrize(
+    ("host", "shown"),
+    [
+        ("g\u0456thub.com", "xn--gthub-n2e.com"),  # U+0456, a Cyrillic i
+        # IDNA 2008, as browsers: Python's IDNA 2003 codec would show fass.example.
+        ("fa\u00df.example", "xn--fa-hia.example"),
+        # No valid IDNA name: escaped, so the override reverses nothing.
+        ("\u202emoc.elgoog.example", "%E2%80%AEmoc.elgoog.example"),
+    ],
+)
+def test_consent_and_error_pages_show_a_redirect_host_in_the_ascii_form_the_browser_visits(
+    client: TestClient, host: str, shown: str
+) -> None:
+    redirect = f"https://{host}/cb"
+    flow = Flow(client, register(client, redirect_uris=[redirect])["client_id"], redirect_uri=redirect)
+    page = flow.page()
+    assert page.status_code == 200
+    assert f"goes back to <strong>{shown}</strong>" in page.text
+    [(text, _)] = links(flow.page(scope="vault:write").text)
+    assert text == f"Return to {shown}"
+
+
+def test_consent_page_shows_a_metadata_documents_host_in_ascii_and_no_format_characters() -> None:
+    # A nameless document is called by its URL, override and all; its host is a homograph.
+    client_id = "https://g\u0456thub.example/\u202eppa-diputs.json"
+    view = consent.ConsentView(
+        client_name=client_id.removeprefix("https://"),
+        client_id=client_id,
+        is_metadata_document=True,
+        redirect_uri=REDIRECT,
+        resource="https://vaultgate.test/mcp",
+        resource_label="the MCP server",
+        scopes=("vault:read",),
+        hidden=[],
+        csrf_field="A" * 43,
+    )
+    page = consent.render_consent(view)
+    assert "published by <strong>xn--gthub-n2e.example</strong>" in page
+    assert "<h1>g\u0456thub.example/?ppa-diputs.json wants to read your Vaultgate data</h1>" in page
+    assert "\u202e" not in page
+
+
+def test_error_page_shows_no_control_or_format_characters() -> None:
+    # Its message may quote a client (a metadata document's failure, say).
+    page = consent.render_error("Stopped", "The app \u202eppa-diputs\x1b[2J failed.")
+    assert "The app ?ppa-diputs?[2J failed." in page
+
+
 def test_consent_page_cannot_be_framed_or_cached(flow: Flow) -> None:
     page = flow.page()
     assert page.status_code == 200
@@ -467,10 +516,12 @@ def test_metadata_documents_are_fetched_on_a_ration_per_caller_address(settings:
 
 
 def test_unregistered_redirect_uri_is_a_page_and_never_a_redirect(flow: Flow) -> None:
-    answer = flow.page(redirect_uri="https://attacker.example/cb", code_challenge=None)
+    answer = flow.page(redirect_uri="https://attacker.example/cb?sign-in-again-at=evil.example", code_challenge=None)
     assert answer.status_code == 400
     assert "location" not in answer.headers
-    assert "https://attacker.example/cb is not one this client registered" in answer.text
+    assert "The redirect_uri is not one this client registered." in answer.text
+    # The sender's text never appears on a page in the gateway's name.
+    assert "example" not in answer.text
     assert answer.headers["x-frame-options"] == "DENY"
 
 
@@ -656,7 +707,7 @@ def test_a_csrf_secret_this_server_did_not_issue_is_refused(flow: Flow, person: 
     assert "CSRF" in answer.text
 
 
-def test_over_https_the_csrf_cookie_is_host_prefixed(settings: Settings, person: Person) -> None:
+def test_over_https_the_csrf_and_device_cookies_are_host_prefixed(settings: Settings, person: Person) -> None:
     https = settings.model_copy(update={"public_url": "https://vaultgate.example"})
     with TestClient(create_app(https), base_url="https://vaultgate.example") as browser:
         move(browser)
@@ -675,7 +726,12 @@ def test_over_https_the_csrf_cookie_is_host_prefixed(settings: Settings, person:
         browser.cookies.clear()
         browser.cookies.set("vg_oauth_csrf", secret, path="/oauth/authorize")
         assert "CSRF" in browser.post("/oauth/authorize", data=form, follow_redirects=False).text
-        assert flow.code(person)
+        approved = flow.submit(email=person.email, password=PASSWORD)
+        assert approved.status_code == 303
+        device = approved.headers["set-cookie"]
+        assert device.startswith("__Host-vg_oauth_device=")
+        assert all(part in device for part in ("Secure", "Path=/;", "HttpOnly", "SameSite=strict"))
+        assert "Domain" not in device
 
 
 def test_deny_answers_access_denied_with_state_and_iss(flow: Flow, server: OAuthServer) -> None:
@@ -741,6 +797,65 @@ def test_failures_from_one_address_at_many_emails_are_bounded(
     for number in range(3):
         assert flow.submit(email=f"nobody-{number}-{person.email}", password="guess").status_code == 400
     assert flow.submit(email=person.email, password=PASSWORD).status_code == 429
+
+
+def test_a_browser_that_signed_in_as_the_email_is_not_locked_out_by_failures_from_elsewhere(
+    flow: Flow, person: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The real bound is 50 failures (five addresses keep it empty); three keep the test short.
+    monkeypatch.setattr(authorization, "EMAIL_FAILURES", Policy("sign-in-email-failures", 3, 3 / 900))
+    approved = flow.submit(email=person.email, password=PASSWORD)
+    cookie = approved.headers["set-cookie"]
+    assert cookie.startswith(f"{consent.DEVICE_COOKIE}=")
+    assert all(part in cookie for part in ("HttpOnly", "SameSite=strict", "Path=/oauth/authorize", "Max-Age=7776000"))
+    device = flow.client.cookies[consent.DEVICE_COOKIE]
+    flow.client.cookies.clear()
+    for _ in range(3):
+        move(flow.client)
+        assert flow.submit(email=person.email, password="guess").status_code == 400
+    # A browser without the cookie is throttled; the owner's, from yet another address, is not.
+    move(flow.client)
+    assert flow.submit(email=person.email, password=PASSWORD).status_code == 429
+    move(flow.client)
+    flow.client.cookies.set(consent.DEVICE_COOKIE, device, path="/oauth/authorize")
+    assert flow.submit(email=person.email.upper(), password=PASSWORD).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("cookie", "status"), [("issued", 303), ("invented", 429), ("another_email", 429), ("expired", 429)]
+)
+def test_only_a_device_cookie_this_server_issued_for_the_email_skips_its_throttle(
+    flow: Flow, person: Person, server: OAuthServer, monkeypatch: pytest.MonkeyPatch, cookie: str, status: int
+) -> None:
+    monkeypatch.setattr(authorization, "EMAIL_FAILURES", Policy("sign-in-email-failures", 1, 1 / 900))
+    assert flow.submit(email=person.email, password="guess").status_code == 400
+    devices = consent.DeviceCookies(server.keys.instance_key.derive("oauth-device-cookie"), secure=False)
+    now, nonce = int(time.time()), secrets.token_urlsafe(16)
+    value = {
+        "issued": devices.value(person.email, now, nonce),
+        "invented": f"{now}.{nonce}.{'A' * 43}",
+        "another_email": devices.value(f"other-{person.email}", now, nonce),
+        "expired": devices.value(person.email, now - consent.DEVICE_COOKIE_SECONDS - 60, nonce),
+    }[cookie]
+    move(flow.client)
+    flow.client.cookies.set(consent.DEVICE_COOKIE, value, path="/oauth/authorize")
+    assert flow.submit(email=person.email, password=PASSWORD).status_code == status
+
+
+def test_failures_with_a_device_cookie_draw_from_its_own_bucket_not_the_emails(
+    flow: Flow, person: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(authorization, "EMAIL_FAILURES", Policy("sign-in-email-failures", 3, 3 / 900))
+    monkeypatch.setattr(authorization, "DEVICE_FAILURES", Policy("sign-in-device-failures", 3, 3 / 900))
+    flow.code(person)
+    for _ in range(3):
+        move(flow.client)
+        assert flow.submit(email=person.email, password="guess").status_code == 400
+    move(flow.client)
+    assert flow.submit(email=person.email, password=PASSWORD).status_code == 429
+    flow.client.cookies.clear()
+    move(flow.client)
+    assert flow.submit(email=person.email, password=PASSWORD).status_code == 303
 
 
 @pytest.mark.parametrize("where", ["client_id", "redirect_uri", "state"])

@@ -50,11 +50,13 @@ PARAMETERS = (
 )
 # Failed sign-ins over 15 minutes (a success counts nothing, so approving many apps never locks anyone out).
 # Per email and address, tight: guessing from one place stays slow. Per address, moderate: one place guessing
-# at many emails. Per email, loose: it bounds guessing at one account from many addresses, yet one attacker
-# needs dozens of addresses to lock its owner out.
+# at many emails. Per email, loose: it bounds guessing at one account from many addresses. Five addresses
+# keep that one empty, so a browser holding a device cookie for the email (it signed in as it before, OWASP's
+# answer to such lockouts) skips it and draws from a bucket of its own cookie instead.
 PAIR_FAILURES = Policy("sign-in-failures", 10, 10 / 900)
 ADDRESS_FAILURES = Policy("sign-in-address-failures", 30, 30 / 900)
 EMAIL_FAILURES = Policy("sign-in-email-failures", 50, 50 / 900)
+DEVICE_FAILURES = Policy("sign-in-device-failures", 10, 10 / 900)
 # Whichever was wrong (or a user without a password, or removed): saying which would confirm the email.
 WRONG_SIGN_IN = "The email or the password is wrong."
 LONGEST_EMAIL = 320
@@ -108,7 +110,8 @@ async def parse_authorization(server: OAuthServer, params: Params, *, address: s
         raise PageError(exc.description) from exc
     if sent_redirect is not None:
         if not client.admits_redirect(sent_redirect):
-            raise PageError(f"The redirect_uri {sent_redirect} is not one this client registered.")
+            # The value is not shown: it is the sender's text, on a page in this gateway's name.
+            raise PageError("The redirect_uri is not one this client registered.")
         redirect_uri = sent_redirect
     elif len(client.redirect_uris) == 1:
         redirect_uri = client.redirect_uris[0]
@@ -202,6 +205,7 @@ class _Endpoints:
             cookie_key=instance_key.derive("oauth-consent-csrf-cookie"),
             secure=server.issuer.startswith("https://"),
         )
+        self.devices = consent.DeviceCookies(instance_key.derive("oauth-device-cookie"), secure=self.csrf.secure)
 
     # The authorization endpoint
 
@@ -322,7 +326,9 @@ class _Endpoints:
             return again(400, message=WRONG_SIGN_IN)
         await allowance.give_back()
         answer = {"code": code, "state": authorization.state, "iss": self.server.issuer}
-        return consent.redirect(answer_url(authorization.redirect_uri, answer), 303)
+        response = consent.redirect(answer_url(authorization.redirect_uri, answer), 303)
+        self.devices.set_cookie(response, email)
+        return response
 
     def _address(self, request: Request) -> str:
         return client_address(request.scope, trust_forwarded_for=self.server.settings.trust_forwarded_for)
@@ -331,10 +337,15 @@ class _Endpoints:
         address = self._address(request)
         # The email is hashed: the limiter's store (Redis, perhaps) need not hold addresses of users.
         email_key = hashlib.sha256(email.lower().encode()).hexdigest()
+        device = self.devices.device(request, email)
+        if device is None:
+            account = (EMAIL_FAILURES, Bucket(EMAIL_FAILURES.name, f"sign-in-failures:email:{email_key}"))
+        else:
+            account = (DEVICE_FAILURES, Bucket(DEVICE_FAILURES.name, f"sign-in-failures:device:{device}"))
         wanted = (
             (PAIR_FAILURES, Bucket(PAIR_FAILURES.name, f"sign-in-failures:pair:{email_key}:{address}")),
             (ADDRESS_FAILURES, Bucket(ADDRESS_FAILURES.name, f"sign-in-failures:address:{address}")),
-            (EMAIL_FAILURES, Bucket(EMAIL_FAILURES.name, f"sign-in-failures:email:{email_key}")),
+            account,
         )
         return _SignInAllowance(self.buckets, wanted)
 

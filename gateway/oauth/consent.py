@@ -1,4 +1,4 @@
-"""The consent page: sign in and approve read access (server-rendered HTML, no script), its CSRF guard and headers.
+"""The consent page: sign in and approve read access (server-rendered HTML, no script), its cookies and headers.
 
 CSRF is a double submit bound to the page: the browser holds a secret in an
 HttpOnly, SameSite=Strict cookie, and the form carries an HMAC of that secret
@@ -9,6 +9,11 @@ The secret is reused while the browser holds it, so two consent pages open side
 by side both work. Against login CSRF by a planted cookie, the secret must be
 one this server issued (it carries its own HMAC), and over https the cookie
 takes the `__Host-` prefix, which no sibling subdomain or plain-http page can set.
+
+What the page shows of a client (its name, its hosts) is the client's own
+text: hosts are shown in the ASCII form the browser sends, and characters that
+change how text displays are shown as `?`, so it shows no other name than the
+one it has.
 """
 
 from __future__ import annotations
@@ -17,10 +22,13 @@ import base64
 import hmac
 import re
 import secrets
+import time
+import unicodedata
 from dataclasses import dataclass
 from html import escape
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
+import idna
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -30,9 +38,15 @@ CSRF_COOKIE = "vg_oauth_csrf"
 HOST_CSRF_COOKIE = f"__Host-{CSRF_COOKIE}"
 CSRF_FIELD = "csrf_token"
 PAGE_PATH = "/oauth/authorize"
-# An issued secret is a nonce and its HMAC; a field is an HMAC alone.
+DEVICE_COOKIE = "vg_oauth_device"
+DEVICE_COOKIE_SECONDS = 90 * 24 * 3600
+# An issued secret is a nonce and its HMAC; a field is an HMAC alone; a device cookie is its issue time (Unix
+# seconds), a nonce naming the device, and an HMAC of both and the email.
 _SECRET = re.compile(r"([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})")
 _FIELD = re.compile(r"[A-Za-z0-9_-]{43}")
+_DEVICE = re.compile(r"([0-9]{1,12})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})")
+# Processes on other machines may run a little ahead: a cookie issued by one is not "from the future" on another.
+_CLOCK_SKEW_SECONDS = 300
 # A CSP source must not smuggle a directive in: only these characters make it into the header.
 _SOURCE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(//[A-Za-z0-9.\-\[\]:]+)?")
 
@@ -101,12 +115,69 @@ class CsrfGuard:
         return hmac.compare_digest(self.field(held, binding), sent)
 
     def set_cookie(self, response: Response, secret: str) -> None:
-        path = "/" if self.secure else PAGE_PATH
-        response.set_cookie(self.cookie_name, secret, path=path, secure=self.secure, httponly=True, samesite="strict")
+        response.set_cookie(
+            self.cookie_name,
+            secret,
+            path=_cookie_path(self.secure),
+            secure=self.secure,
+            httponly=True,
+            samesite="strict",
+        )
 
     def _issued(self, value: str) -> bool:
         match = _SECRET.fullmatch(value)
         return match is not None and hmac.compare_digest(_mac(self.cookie_key, match[1]), match[2])
+
+
+def _cookie_path(secure: bool) -> str:
+    # A `__Host-` cookie must have Path=/; over plain http the cookie stays with the page.
+    return "/" if secure else PAGE_PATH
+
+
+@dataclass(frozen=True)
+class DeviceCookies:
+    """A browser's signed word that it signed in as an email before (OWASP's "device cookies").
+
+    Sign-ins from such a browser skip the per-email failure bucket, which addresses anywhere can keep empty,
+    and draw from one of their own. The cookie names one email, the last this browser signed in as; it holds
+    the email only inside its HMAC, and lasts `DEVICE_COOKIE_SECONDS` from that sign-in.
+    """
+
+    key: bytes
+    # As `CsrfGuard.secure`: an https issuer's cookie is Secure and `__Host-` prefixed.
+    secure: bool
+
+    @property
+    def cookie_name(self) -> str:
+        return f"__Host-{DEVICE_COOKIE}" if self.secure else DEVICE_COOKIE
+
+    def device(self, request: Request, email: str) -> str | None:
+        """The id of the browser's device cookie when it is one this server issued for `email` (any case)."""
+        match = _DEVICE.fullmatch(request.cookies.get(self.cookie_name, ""))
+        if match is None:
+            return None
+        issued, nonce, sent = int(match[1]), match[2], match[3]
+        if not -_CLOCK_SKEW_SECONDS <= time.time() - issued <= DEVICE_COOKIE_SECONDS:
+            return None
+        return nonce if hmac.compare_digest(self._mac(email, issued, nonce), sent) else None
+
+    def value(self, email: str, issued: int, nonce: str) -> str:
+        return f"{issued}.{nonce}.{self._mac(email, issued, nonce)}"
+
+    def set_cookie(self, response: Response, email: str) -> None:
+        value = self.value(email, int(time.time()), secrets.token_urlsafe(16))
+        response.set_cookie(
+            self.cookie_name,
+            value,
+            max_age=DEVICE_COOKIE_SECONDS,
+            path=_cookie_path(self.secure),
+            secure=self.secure,
+            httponly=True,
+            samesite="strict",
+        )
+
+    def _mac(self, email: str, issued: int, nonce: str) -> str:
+        return _mac(self.key, "\n".join((email.lower(), str(issued), nonce)))
 
 
 def _form_action(redirect_uri: str | None) -> str:
@@ -160,21 +231,50 @@ class ConsentView:
     message: str | None = None
 
 
+def displayable(text: str) -> str:
+    """`text` with control and format characters (a bidirectional override, a zero-width joiner) shown as `?`.
+
+    They would make the page show other text than the client's (U+202E then `ppa-diputs` reads "stupid-app");
+    lone surrogates too, which no page can encode.
+    """
+    return "".join("?" if unicodedata.category(char) in ("Cc", "Cf", "Cs") else char for char in text)
+
+
+def displayable_host(host: str) -> str:
+    """A host in the ASCII form a browser sends: a homograph (github.com with U+0456 for its i) shows as `xn--…`.
+
+    IDNA 2008 with UTS #46, as browsers map names: Python's own `idna` codec is IDNA 2003, which would show
+    `faß.example` as `fass.example` while the browser goes to `xn--fa-hia.example`.
+    """
+    if host.isascii():
+        return displayable(host)
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except UnicodeError:  # idna.IDNAError is one
+        # No valid name (an override, an empty or overlong label): its bytes escaped, never shown as text.
+        return quote(host, safe=".-:[]", errors="replace")
+
+
 def _redirect_host(redirect_uri: str) -> str:
-    parts = urlsplit(redirect_uri)
-    host = parts.hostname or f"{parts.scheme}:"
+    try:
+        parts = urlsplit(redirect_uri)
+        hostname = parts.hostname
+    except ValueError:
+        return "an address this page cannot show"
+    if hostname is None:
+        return displayable(f"{parts.scheme}:")
+    host = displayable_host(hostname)
     if host in ("127.0.0.1", "::1", "localhost"):
         return f"{host} (an app on this computer)"
     return host
 
 
 def render_consent(view: ConsentView) -> str:
-    name = escape(view.client_name)
+    name = escape(displayable(view.client_name))
     facts = [f"Your answer goes back to <strong>{escape(_redirect_host(view.redirect_uri))}</strong>."]
     if view.is_metadata_document:
-        facts.append(
-            f"The app's details are published by <strong>{escape(urlsplit(view.client_id).hostname or '')}</strong>."
-        )
+        publisher = displayable_host(urlsplit(view.client_id).hostname or "")
+        facts.append(f"The app's details are published by <strong>{escape(publisher)}</strong>.")
     else:
         facts.append("The app registered itself with this gateway: its name is not verified.")
     facts.append(
@@ -225,6 +325,6 @@ def render_error(title: str, message: str, *, return_url: str | None = None) -> 
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"<title>{escape(title)} · Vaultgate</title><style>{_STYLE}</style></head><body><main>"
-        f'<h1>{escape(title)}</h1><p class="error">{escape(message)}</p>{after}'
+        f'<h1>{escape(title)}</h1><p class="error">{escape(displayable(message))}</p>{after}'
         "</main></body></html>"
     )
