@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import http.server
 import ipaddress
@@ -12,6 +13,7 @@ import shutil
 import socket
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -519,13 +521,21 @@ class DocumentServer:
     base: str
     routes: dict[str, Respond] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
 
-    def url(self, path: str) -> str:
-        return f"{self.base}{path}"
+    @property
+    def port(self) -> int:
+        return int(self.base.rsplit(":", 1)[1])
 
-    def serve_document(self, path: str, document: Json | None = None, **headers: str) -> str:
-        url = self.url(path)
+    def url(self, path: str, as_host: str | None = None) -> str:
+        return f"{self.base}{path}" if as_host is None else f"http://{as_host}:{self.port}{path}"
+
+    def serve_document(
+        self, path: str, document: Json | None = None, *, as_host: str | None = None, **headers: str
+    ) -> str:
+        """Serve a good document at `path`, its URL naming `as_host` (which must resolve to loopback) if given."""
+        url = self.url(path, as_host)
         body = json.dumps({"client_id": url, "client_name": "Inspector", **LOOPBACK_CLIENT} | (document or {}))
         self.routes[path] = answer(200, body.encode(), {"Content-Type": "application/json", **headers})
         return url
@@ -549,6 +559,7 @@ def document_server(context: ssl.SSLContext | None = None, host: str = "127.0.0.
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             served.requests.append((self.path, self.headers.get("Host", "")))
+            served.headers.append(dict(self.headers))
             served.routes.get(self.path, answer(404, b"{}", {"Content-Type": "application/json"}))(self)
 
         def log_message(self, format: str, *args: Any) -> None:
@@ -575,12 +586,54 @@ def no_document_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts with nothing cached: the process-wide caches would otherwise carry one test's hosts on."""
     for cache in ("_cache", "_host_failures", "_flights"):
         monkeypatch.setattr(cimd, cache, {})
+    monkeypatch.setattr(cimd, "_fetching_for", set())
 
 
 @pytest.fixture
 def documents() -> Iterator[DocumentServer]:
     with document_server() as served:
         yield served
+
+
+HANG = "hang"
+
+
+@dataclass
+class NameService:
+    """Answers for names under .test instead of the system resolver's: an address, a gaierror code, or HANG."""
+
+    answers: dict[str, str | int] = field(default_factory=dict)
+    # Set when the test is over: lookups that hang until then end.
+    release: threading.Event = field(default_factory=threading.Event)
+
+
+@pytest.fixture
+def names(monkeypatch: pytest.MonkeyPatch) -> Iterator[NameService]:
+    service, system_lookup = NameService(), socket.getaddrinfo
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if not (isinstance(host, str) and host.endswith(".test")):
+            return system_lookup(host, port, *args, **kwargs)
+        answer = service.answers.get(host, socket.EAI_NONAME)
+        if answer == HANG:
+            service.release.wait(30)
+            answer = socket.EAI_AGAIN  # what a resolver says when its name server never answers
+        if isinstance(answer, int):
+            raise socket.gaierror(answer, "no answer")
+        return system_lookup(answer, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield service
+    service.release.set()
+    # The lookup threads are the process's: the next test starts with all of them free.
+    wait_for_lookups_to_end()
+
+
+def wait_for_lookups_to_end() -> None:
+    for _ in range(500):
+        if not cimd._lookups._running:
+            break
+        time.sleep(0.01)
 
 
 def cimd_server(tmp_path: Path, *, allow_private: bool, **overrides: Any) -> OAuthServer:
@@ -655,7 +708,7 @@ def test_a_document_on_a_private_address_is_refused_unless_allowed(
 def test_a_name_resolving_to_any_private_address_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def public_and_private(host: str, port: int) -> list[cimd.Address]:
+    async def public_and_private(host: str, port: int, *, caller: str | None = None) -> list[cimd.Address]:
         return [ipaddress.ip_address("93.184.216.34"), ipaddress.ip_address("169.254.169.254")]
 
     monkeypatch.setattr(cimd, "resolve", public_and_private)
@@ -671,7 +724,7 @@ def test_the_fetch_connects_to_the_vetted_address_without_a_second_lookup(
 ) -> None:
     lookups: list[str] = []
 
-    async def vetted(host: str, port: int) -> list[cimd.Address]:
+    async def vetted(host: str, port: int, *, caller: str | None = None) -> list[cimd.Address]:
         lookups.append(host)
         return [ipaddress.ip_address("127.0.0.1")]
 
@@ -781,6 +834,55 @@ def test_an_oversized_document_without_a_length_is_cut_off(tmp_path: Path, docum
     documents.routes["/endless.json"] = endless
 
     assert "64 KiB" in refusal(cimd_server(tmp_path, allow_private=True), documents.url("/endless.json"))
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "gzip, gzip"])
+def test_a_compressed_document_is_refused_unread(
+    tmp_path: Path, documents: DocumentServer, caplog: pytest.LogCaptureFixture, encoding: str
+) -> None:
+    url = documents.url("/client.json")
+    body = json.dumps({"client_id": url, **LOOPBACK_CLIENT}).encode()
+    for _ in encoding.split(","):
+        body = gzip.compress(body)
+    documents.routes["/client.json"] = answer(
+        200, body, {"Content-Type": "application/json", "Content-Encoding": encoding}
+    )
+
+    with caplog.at_level(logging.INFO, logger="gateway.oauth.cimd"):
+        told = refusal(cimd_server(tmp_path, allow_private=True), url)
+
+    # Stacked, a few hundred bytes inflate to gigabytes: what arrives is what is counted, and nothing is inflated.
+    assert told == unfetched(url)
+    assert f"Content-Encoding {encoding}, though asked for identity" in caplog.text
+
+
+def test_a_fetch_asks_for_an_uncompressed_document_and_says_who_fetches(
+    tmp_path: Path, documents: DocumentServer
+) -> None:
+    lookup(cimd_server(tmp_path, allow_private=True), documents.serve_document("/client.json"))
+
+    [headers] = documents.headers
+    assert headers["Accept-Encoding"] == "identity"
+    assert headers["User-Agent"] == f"Vaultgate-CIMD/1 (+{ISSUER})"
+
+
+def test_a_host_that_stalls_before_its_first_byte_is_given_up_on_early(
+    tmp_path: Path, documents: DocumentServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(cimd, "STEP_TIMEOUT_SECONDS", 0.1)
+
+    def stalled(handler: http.server.BaseHTTPRequestHandler) -> None:
+        documents.release.wait(30)  # set when the test is over
+
+    documents.routes["/stalled.json"] = stalled
+    started = time.monotonic()
+
+    with caplog.at_level(logging.INFO, logger="gateway.oauth.cimd"):
+        refusal(cimd_server(tmp_path, allow_private=True), documents.url("/stalled.json"))
+
+    # Not the whole fetch's time: a tarpit holds one of the process's few fetches only that long.
+    assert time.monotonic() - started < cimd.FETCH_TIMEOUT_SECONDS / 2
+    assert "ReadTimeout" in caplog.text
 
 
 def test_a_document_that_does_not_arrive_in_time_is_a_client_error(
@@ -899,7 +1001,7 @@ def test_a_host_that_cannot_be_reached_is_remembered_for_every_path_on_it(
 ) -> None:
     lookups: list[str] = []
 
-    async def loopback(host: str, port: int) -> list[cimd.Address]:
+    async def loopback(host: str, port: int, *, caller: str | None = None) -> list[cimd.Address]:
         lookups.append(host)
         return [ipaddress.ip_address("127.0.0.1")]
 
@@ -912,6 +1014,30 @@ def test_a_host_that_cannot_be_reached_is_remembered_for_every_path_on_it(
 
     assert told == [unfetched(f"{dead}/0.json")] * 3
     assert lookups == ["dead.invalid"]
+
+
+def test_a_host_whose_connections_time_out_is_not_remembered_for_every_path_on_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(cimd, "STEP_TIMEOUT_SECONDS", 0.1)
+    lookups: list[str] = []
+
+    async def loopback(host: str, port: int, *, caller: str | None = None) -> list[cimd.Address]:
+        lookups.append(host)
+        return [ipaddress.ip_address("127.0.0.1")]
+
+    monkeypatch.setattr(cimd, "resolve", loopback)
+    server = cimd_server(tmp_path, allow_private=True)
+    with socket.socket() as full, socket.socket() as queued, caplog.at_level(logging.INFO, logger="gateway.oauth.cimd"):
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        # One connection fills the backlog: later ones go unanswered, as a tarpit's do.
+        queued.connect(full.getsockname())
+        for index in range(2):
+            refusal(server, f"http://slow.invalid:{full.getsockname()[1]}/{index}.json")
+
+    assert "ConnectTimeout" in caplog.text
+    assert lookups == ["slow.invalid"] * 2
 
 
 def test_a_path_that_fails_on_a_live_host_does_not_shut_its_other_paths_out(
@@ -956,6 +1082,103 @@ def test_callers_that_name_no_address_share_one_allowance(
 
 
 @pytest.mark.parametrize(
+    ("answer", "for_every_path"), [(socket.EAI_NONAME, True), (HANG, False), (socket.EAI_AGAIN, False)]
+)
+def test_only_a_name_that_does_not_exist_is_remembered_for_every_path_on_its_host(
+    tmp_path: Path,
+    documents: DocumentServer,
+    names: NameService,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str | int,
+    for_every_path: bool,
+) -> None:
+    monkeypatch.setattr(cimd, "STEP_TIMEOUT_SECONDS", 0.1)
+    server = cimd_server(tmp_path, allow_private=True)
+    names.answers["flaky.test"] = answer
+    refusal(server, documents.url("/first.json", as_host="flaky.test"))
+    names.answers["flaky.test"] = "127.0.0.1"
+    url = documents.serve_document("/client.json", as_host="flaky.test")
+
+    if for_every_path:
+        refusal(server, url)
+        assert documents.requests == []
+    else:
+        # A name server slow on purpose, or failing for now, must not shut the host's documents out.
+        assert lookup(server, url).client_name == "Inspector"
+
+
+def test_while_lookups_that_never_answer_hold_every_lookup_thread_a_lookup_is_told_to_retry(
+    tmp_path: Path, documents: DocumentServer, names: NameService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cimd, "STEP_TIMEOUT_SECONDS", 0.1)
+    monkeypatch.setattr(cimd, "MAX_CONCURRENT_LOOKUPS", 2)
+    names.answers |= {"tarpit.test": HANG, "legit.test": "127.0.0.1"}
+    server = cimd_server(tmp_path, allow_private=True)
+    legit = documents.serve_document("/client.json", as_host="legit.test")
+
+    # Each fetch gives up on its lookup; the lookup's thread waits on for the name server.
+    for index in range(2):
+        refusal(server, documents.url(f"/{index}.json", as_host="tarpit.test"))
+    busy = refusal(server, legit, "temporarily_unavailable")
+    names.release.set()
+    wait_for_lookups_to_end()
+
+    assert "Retry" in busy
+    # Told to retry, not a failure remembered: the same lookup succeeds once a thread is free.
+    assert lookup(server, legit).client_name == "Inspector"
+
+
+def test_an_address_whose_lookup_still_runs_fetches_nothing_else_until_it_ends(
+    tmp_path: Path, documents: DocumentServer, names: NameService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cimd, "STEP_TIMEOUT_SECONDS", 0.1)
+    names.answers |= {"tarpit.test": HANG, "legit.test": "127.0.0.1"}
+    server = cimd_server(tmp_path, allow_private=True)
+    legit = documents.serve_document("/client.json", as_host="legit.test")
+
+    refusal(server, documents.url("/c.json", as_host="tarpit.test"), address="203.0.113.9")
+    busy = refusal(server, legit, "temporarily_unavailable", address="203.0.113.9")
+
+    assert "this address" in busy
+    # One address holds one lookup thread at most, however many documents it names.
+    assert lookup(server, legit, address="198.51.100.4").client_name == "Inspector"
+
+
+def test_one_addresss_stalled_fetches_do_not_starve_another_address(tmp_path: Path, documents: DocumentServer) -> None:
+    server = cimd_server(tmp_path, allow_private=True)
+    arrived, go_on = threading.Event(), threading.Event()
+
+    def stalled(handler: http.server.BaseHTTPRequestHandler) -> None:
+        arrived.set()
+        go_on.wait(30)  # then hangs up without an answer
+
+    stalled_urls = [documents.url(f"/stalled-{index}.json") for index in range(cimd.MAX_CONCURRENT_FETCHES)]
+    for url in stalled_urls:
+        documents.routes[url.removeprefix(documents.base)] = stalled
+    legit = documents.serve_document("/client.json")
+    attacker_told: list[str] = []
+
+    async def attack_and_look_up() -> Client:
+        async def attack(url: str) -> None:
+            with pytest.raises(ClientError) as refused:
+                await find_client(server, url, address="203.0.113.9")
+            attacker_told.append(refused.value.error)
+
+        async with anyio.create_task_group() as group:
+            for url in stalled_urls:
+                group.start_soon(attack, url)
+            await to_thread.run_sync(arrived.wait, 30)
+            try:
+                found = await find_client(server, legit, address="198.51.100.4")
+            finally:
+                go_on.set()
+        return found
+
+    assert anyio.run(attack_and_look_up).client_name == "Inspector"
+    assert sorted(attacker_told) == ["invalid_client"] + ["temporarily_unavailable"] * (len(stalled_urls) - 1)
+
+
+@pytest.mark.parametrize(
     "client_id",
     [
         "http://127.0.0.1:8080/oauth/authorize?client_id=http://127.0.0.1:8080/x/end",
@@ -966,7 +1189,7 @@ def test_callers_that_name_no_address_share_one_allowance(
 def test_a_client_id_on_this_servers_own_host_is_refused_without_a_fetch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, client_id: str
 ) -> None:
-    async def no_lookup(host: str, port: int) -> list[cimd.Address]:
+    async def no_lookup(host: str, port: int, *, caller: str | None = None) -> list[cimd.Address]:
         raise AssertionError("no fetch is tried")
 
     monkeypatch.setattr(cimd, "resolve", no_lookup)
@@ -974,6 +1197,40 @@ def test_a_client_id_on_this_servers_own_host_is_refused_without_a_fetch(
     server = cimd_server(tmp_path, allow_private=True, public_url=issuer)
 
     assert "this server" in refusal(server, client_id)
+
+
+@pytest.mark.parametrize(
+    "spelling", ["localhost", "127.1", "2130706433", "0x7f000001", "[::ffff:127.0.0.1]", "127.0.0.2", "0"]
+)
+def test_another_spelling_of_this_servers_address_is_refused_without_a_request(
+    tmp_path: Path, documents: DocumentServer, spelling: str
+) -> None:
+    # The document server plays this server: its issuer is 127.0.0.1 on the same port.
+    url = documents.serve_document("/client.json", as_host=spelling)
+    server = cimd_server(tmp_path, allow_private=True, public_url=f"http://127.0.0.1:{documents.port}")
+
+    assert refusal(server, url) == cimd.POINTS_AT_THIS_SERVER
+    assert documents.requests == []
+
+
+def test_a_document_where_this_server_listens_is_refused_whatever_its_issuer(
+    tmp_path: Path, documents: DocumentServer
+) -> None:
+    # A proxy answers for the issuer; this server listens on loopback behind it.
+    url = documents.serve_document("/client.json", as_host="localhost")
+    server = cimd_server(tmp_path, allow_private=True, host="127.0.0.1", port=documents.port)
+
+    assert refusal(server, url) == cimd.POINTS_AT_THIS_SERVER
+    assert documents.requests == []
+
+
+def test_a_nameless_documents_name_holds_no_control_or_format_characters() -> None:
+    client_id = "https://apps.example.net/\u202eppa-diputs\u200b.json"
+
+    found = Client.of(client_id, LOOPBACK_CLIENT, secret_hash=None, is_metadata_document=True)
+
+    # Shown on the consent page, stored in the grant, printed by `vaultgate users grants`.
+    assert found.client_name == "apps.example.net/?ppa-diputs?.json"
 
 
 def test_a_document_without_a_name_is_shown_by_a_name_that_fits_a_grant(
@@ -1027,7 +1284,7 @@ def test_a_document_without_a_name_is_shown_by_a_name_that_fits_a_grant(
 def test_a_client_id_url_that_cannot_name_a_document(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, client_id: str
 ) -> None:
-    async def no_lookup(host: str, port: int) -> list[cimd.Address]:
+    async def no_lookup(host: str, port: int, *, caller: str | None = None) -> list[cimd.Address]:
         raise AssertionError("refused before any lookup")
 
     monkeypatch.setattr(cimd, "resolve", no_lookup)

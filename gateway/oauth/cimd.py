@@ -3,14 +3,21 @@
 The fetch is a request an unauthenticated caller makes this server send, so it
 is guarded (draft-ietf-oauth-client-id-metadata-document §6): the name is
 resolved here and refused if any address it resolves to is not public
-(loopback, private, link-local, …), and the connection goes to the vetted
-address itself, so a DNS answer that changes between the check and the
-connection (rebinding) cannot redirect it; TLS still verifies the name. No
-redirect is followed, the whole fetch is bounded in time and size, and the
-outcome is cached: good documents for minutes, failures for seconds (a host
-that cannot be reached, for every path on it). Fetches are bounded too: one
-at a time per URL (concurrent lookups share it), a few at a time per process,
-and the caller may ration them (`before_fetch`).
+(loopback, private, link-local, …) or is this server's own, and the
+connection goes to the vetted address itself, so a DNS answer that changes
+between the check and the connection (rebinding) cannot redirect it; TLS
+still verifies the name. No redirect is followed, nothing compressed is
+accepted (a few bytes could inflate to gigabytes), and the whole fetch is
+bounded in time (each step shorter still) and size. The outcome is cached:
+good documents for minutes, failures for seconds (a host that refuses, or a
+name that does not exist, for every path on it; never a timeout, which a
+tarpit on one path or a slow name server could cause).
+
+Fetches are bounded too: one at a time per URL (concurrent lookups share it),
+one at a time per caller's address (its name lookup included, until that
+ends), a few at a time per process, name lookups on a few threads of their
+own; past a bound a lookup is told to retry (`FetchesBusy`), and the caller
+may ration fetches further (`before_fetch`).
 
 Why a fetch failed (DNS, TLS, the answer's status) is logged, not told: the
 caller could otherwise probe any host and port through this server. It is
@@ -20,15 +27,19 @@ too large, or names another client.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import os
 import re
 import socket
 import ssl
+import threading
 import time
 import typing
+from collections import Counter
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -41,8 +52,11 @@ from gateway.oauth.client_metadata import ClientMetadata, InvalidClientMetadata,
 
 logger = logging.getLogger(__name__)
 
-# Module constants rather than settings: tests shorten the timeout; nobody else needs to tune them.
+# Module constants rather than settings: tests shorten the timeouts; nobody else needs to tune them.
 FETCH_TIMEOUT_SECONDS = 5.0
+# Each step of a fetch (the name lookup, the connection with its TLS handshake, every read) gets this long,
+# within the whole fetch's time: a host that stalls one step frees the fetch's place sooner.
+STEP_TIMEOUT_SECONDS = 2.0
 MAX_DOCUMENT_BYTES = 64 * 1024
 MAX_URL_LENGTH = 2000
 GOOD_FOR_SECONDS = 300.0
@@ -50,12 +64,20 @@ FAILURE_FOR_SECONDS = 30.0
 MAX_CACHED = 1000
 # Past this many fetches under way, a lookup that needs one is refused at once (`FetchesBusy`) rather than
 # queued: each may last FETCH_TIMEOUT_SECONDS, and a queue would hold every request behind it that long.
-MAX_CONCURRENT_FETCHES = 4
+MAX_CONCURRENT_FETCHES = 8
+# Threads for name lookups (at most; tests lower it). A lookup whose fetch gave up keeps its thread until the
+# system resolver gives up too, so these are counted until the lookup itself ends.
+MAX_CONCURRENT_LOOKUPS = 4
+# Sent on every fetch, with the issuer: a server can tell who is fetching, and this one can tell its own fetches.
+USER_AGENT = "Vaultgate-CIMD/1"
+POINTS_AT_THIS_SERVER = "A client_id URL must not point at this server."
 
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
 _LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
 # No trailing dot: `host.` would be another spelling of a host, past the check that it is not this server.
 _HOST_NAME = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*")
+# A name service's answers that hold for every path on a host: the name does not exist, or has no address.
+_NO_SUCH_NAME = frozenset({socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)})
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -64,7 +86,7 @@ class MetadataDocumentError(Exception):
 
 
 class FetchesBusy(Exception):
-    """This process is fetching as many documents as it may at once; a retry in a moment may succeed."""
+    """A fetch must wait: this process or this caller fetches all it may; the message, safe to show, says which."""
 
 
 class _Unreachable(Exception):
@@ -73,6 +95,86 @@ class _Unreachable(Exception):
     def __init__(self, detail: str, *, host_wide: bool) -> None:
         super().__init__(detail)
         self.host_wide = host_wide
+
+
+@dataclass(frozen=True)
+class ThisServer:
+    """Where this server answers: a document there would make it fetch from itself, each fetch asking for the next."""
+
+    issuer: str
+    # The address and port it listens on, which a proxy in front of it may not share with the issuer.
+    listens_on: tuple[str, int] | None = None
+
+    @property
+    def user_agent(self) -> str:
+        return f"{USER_AGENT} (+{self.issuer})"
+
+    def is_named_by(self, parsed: httpx.URL) -> bool:
+        """Whether the URL's host is the issuer's (whatever the port: the host covers the origin)."""
+        return host_of(parsed) == host_of(httpx.URL(self.issuer))
+
+    async def answers_at(self, addresses: list[Address], port: int) -> bool:
+        """Whether a connection to one of `addresses` on `port` would reach this server under another name."""
+        # Only non-public addresses are compared: a public one may be a front end shared with unrelated hosts
+        # (a CDN's), and a fetch to a public address under another name fails TLS on this server anyway.
+        if all(is_public(address) for address in addresses):
+            return False
+        issuer = httpx.URL(self.issuer)
+        for host, own_port in [(host_of(issuer), _port(issuer)), *([self.listens_on] if self.listens_on else [])]:
+            if own_port == port:
+                own = await _own_addresses(host, port)
+                if any(_same_machine(address, mine) for address in addresses for mine in own):
+                    return True
+        return False
+
+
+async def _own_addresses(host: str, port: int) -> list[Address]:
+    if _is_address(host):
+        return [ipaddress.ip_address(host)]
+    try:
+        return await resolve(host, port)
+    except _Unreachable:
+        return []  # a name that does not resolve reaches nothing, this server included
+
+
+def _same_machine(address: Address, mine: Address) -> bool:
+    address, mine = _unmapped(address), _unmapped(mine)
+    if is_public(mine):
+        return False
+    # Every loopback address (127.0.0.0/8, ::1) reaches a server listening on all of them, and connecting to
+    # the unspecified address (0.0.0.0, ::) reaches this machine.
+    return address == mine or (_is_local(address) and _is_local(mine))
+
+
+def _unmapped(address: Address) -> Address:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _is_local(address: Address) -> bool:
+    return address.is_loopback or address.is_unspecified
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A document to fetch, with what the fetch must respect."""
+
+    url: str
+    parsed: httpx.URL
+    allow_private: bool
+    scopes: list[str]
+    this_server: ThisServer
+    # The caller's address, whose fetches go one at a time (None: unattributed, rationed elsewhere).
+    caller: str | None
+
+    @property
+    def key(self) -> tuple[str, bool]:
+        return (self.url, self.allow_private)
+
+    @property
+    def host(self) -> tuple[str, int, bool]:
+        return (host_of(self.parsed), _port(self.parsed), self.allow_private)
 
 
 @dataclass(frozen=True)
@@ -98,8 +200,9 @@ _cache: dict[tuple[str, bool], _Cached] = {}
 # Per host, port and allow_private: hosts that could not be reached, whatever the path (a dead host costs one
 # fetch, not one per path). Never a failure one path can cause, or any URL could shut a good host's document out.
 _host_failures: dict[tuple[str, int, bool], _Cached] = {}
+# One per fetch under way (their number is bounded by MAX_CONCURRENT_FETCHES), and the callers they are for.
 _flights: dict[tuple[str, bool], _Flight] = {}
-_fetching = 0
+_fetching_for: set[str] = set()
 # Loading the CA bundle takes tens of milliseconds: once per process (per trust setting, which tests change).
 _tls_contexts: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
 
@@ -109,39 +212,50 @@ async def fetch_client_metadata(
     *,
     scopes: list[str],
     allow_private: bool,
+    this_server: ThisServer,
+    caller: str | None = None,
     before_fetch: Callable[[], Awaitable[None]] | None = None,
 ) -> ClientMetadata:
     """The metadata the document at `url` holds, checked and cached; `MetadataDocumentError` else.
 
-    `before_fetch` runs when this lookup has to fetch (nothing cached, no fetch of the URL under way) and may
-    refuse by raising. `FetchesBusy` when the process fetches all it may already.
+    `caller` (the client's address) fetches one document at a time. `before_fetch` runs when this lookup has
+    to fetch (nothing cached, no fetch of the URL under way) and may refuse by raising. `FetchesBusy` when
+    this process or this caller fetches all it may already.
     """
     parsed = check_url(url, allow_private=allow_private)
-    key = (url, allow_private)
-    host = (host_of(parsed), _port(parsed), allow_private)
+    if this_server.is_named_by(parsed):
+        raise MetadataDocumentError(POINTS_AT_THIS_SERVER)
+    job = _Job(url, parsed, allow_private, scopes, this_server, caller)
     allowed = before_fetch is None
     while True:
-        remembered = _remembered(key, host)
+        remembered = _remembered(job)
         if remembered is not None:
             return _settled(remembered)
-        flight = _flights.get(key)
+        flight = _flights.get(job.key)
         if flight is not None:
             await flight.done.wait()
             if flight.outcome is not None:
                 return _settled(flight.outcome)
             continue
+        # Before the ration: a refusal here should not cost the caller one of its fetches.
+        _refuse_when_busy(caller)
         if not allowed and before_fetch is not None:
             await before_fetch()
             allowed = True
             continue  # the world may have moved while it awaited
-        if _fetching >= MAX_CONCURRENT_FETCHES:
-            raise FetchesBusy
-        return _settled(await _fetch_once(url, parsed, key, host, scopes))
+        return _settled(await _fetch_once(job))
 
 
-def _remembered(key: tuple[str, bool], host: tuple[str, int, bool]) -> ClientMetadata | str | None:
+def _refuse_when_busy(caller: str | None) -> None:
+    if caller is not None and (caller in _fetching_for or _lookups.running_for(caller)):
+        raise FetchesBusy("A client metadata document this address asked for is still being fetched.")
+    if len(_flights) >= MAX_CONCURRENT_FETCHES:
+        raise FetchesBusy("This server is fetching other clients' metadata documents.")
+
+
+def _remembered(job: _Job) -> ClientMetadata | str | None:
     now = time.monotonic()
-    for cached in (_cache.get(key), _host_failures.get(host)):
+    for cached in (_cache.get(job.key), _host_failures.get(job.host)):
         if cached is not None and cached.until > now:
             return cached.outcome
     return None
@@ -153,44 +267,41 @@ def _settled(outcome: ClientMetadata | str) -> ClientMetadata:
     return outcome
 
 
-async def _fetch_once(
-    url: str, parsed: httpx.URL, key: tuple[str, bool], host: tuple[str, int, bool], scopes: list[str]
-) -> ClientMetadata | str:
-    global _fetching
-    flight = _Flight()
-    _flights[key], _fetching = flight, _fetching + 1
+async def _fetch_once(job: _Job) -> ClientMetadata | str:
+    flight = _flights[job.key] = _Flight()
+    if job.caller is not None:
+        _fetching_for.add(job.caller)
     try:
-        flight.outcome = await _fetch_and_remember(url, parsed, key, host, scopes)
+        flight.outcome = await _fetch_and_remember(job)
         return flight.outcome
     finally:
-        _fetching -= 1
-        del _flights[key]
+        del _flights[job.key]
+        if job.caller is not None:
+            _fetching_for.discard(job.caller)
         flight.done.set()
 
 
-async def _fetch_and_remember(
-    url: str, parsed: httpx.URL, key: tuple[str, bool], host: tuple[str, int, bool], scopes: list[str]
-) -> ClientMetadata | str:
+async def _fetch_and_remember(job: _Job) -> ClientMetadata | str:
     try:
-        body, max_age = await _fetch(url, parsed, allow_private=key[1])
-        metadata = _metadata(url, body, scopes)
+        body, max_age = await _fetch(job)
+        metadata = _metadata(job.url, body, job.scopes)
     except _Unreachable as exc:
-        logger.info("The client metadata document %s could not be fetched: %s", url, exc)
+        logger.info("The client metadata document %s could not be fetched: %s", job.url, exc)
         failure = _Cached(
             time.monotonic() + FAILURE_FOR_SECONDS,
-            f"The client's metadata document at {host[0]} could not be fetched or is not a valid client "
+            f"The client's metadata document at {job.host[0]} could not be fetched or is not a valid client "
             "metadata document.",
         )
         if exc.host_wide:
-            _remember(_host_failures, host, failure)
+            _remember(_host_failures, job.host, failure)
         else:
-            _remember(_cache, key, failure)
+            _remember(_cache, job.key, failure)
         return failure.outcome
     except MetadataDocumentError as exc:
-        _remember(_cache, key, _Cached(time.monotonic() + FAILURE_FOR_SECONDS, str(exc)))
+        _remember(_cache, job.key, _Cached(time.monotonic() + FAILURE_FOR_SECONDS, str(exc)))
         return str(exc)
     lifetime = GOOD_FOR_SECONDS if max_age is None else min(GOOD_FOR_SECONDS, max_age)
-    _remember(_cache, key, _Cached(time.monotonic() + lifetime, metadata))
+    _remember(_cache, job.key, _Cached(time.monotonic() + lifetime, metadata))
     return metadata
 
 
@@ -250,15 +361,63 @@ def _is_address(host: str) -> bool:
     return True
 
 
-async def resolve(host: str, port: int) -> list[Address]:
-    """Every address `host` resolves to (the name service's order)."""
+class _Lookups:
+    """Name lookups, on threads of their own, each counted (with the caller it is for) until it ends.
+
+    A name server that never answers holds a lookup's thread until the system resolver gives up, long after
+    the fetch stopped waiting for it: on a shared pool such lookups would queue everyone else's behind them.
+    Here a lookup gets a thread at once or is refused (`FetchesBusy`).
+    """
+
+    def __init__(self) -> None:
+        self._threads = ThreadPoolExecutor(MAX_CONCURRENT_LOOKUPS, thread_name_prefix="cimd-lookup")
+        # Lookups end on their own threads, and are counted on the event loop's.
+        self._lock = threading.Lock()
+        self._running: Counter[str | None] = Counter()
+
+    def running_for(self, caller: str) -> bool:
+        with self._lock:
+            return caller in self._running
+
+    async def addresses(self, host: str, port: int, caller: str | None) -> list[str]:
+        with self._lock:
+            if self._running.total() >= MAX_CONCURRENT_LOOKUPS:
+                raise FetchesBusy("This server is looking up other clients' metadata documents.")
+            self._running[caller] += 1
+        lookup = self._threads.submit(_system_lookup, host, port)
+        lookup.add_done_callback(lambda _: self._end(caller))
+        # Cancelled, it leaves the thread to finish (and be counted until then); not yet started, it never starts.
+        return await asyncio.wrap_future(lookup)
+
+    def _end(self, caller: str | None) -> None:
+        with self._lock:
+            self._running[caller] -= 1
+            if not self._running[caller]:
+                del self._running[caller]
+
+
+def _system_lookup(host: str, port: int) -> list[str]:
+    return [str(sockaddr[0]) for *_, sockaddr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+_lookups = _Lookups()
+
+
+async def resolve(host: str, port: int, *, caller: str | None = None) -> list[Address]:
+    """Every address `host` resolves to (the name service's order), within STEP_TIMEOUT_SECONDS."""
     try:
-        infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with anyio.fail_after(STEP_TIMEOUT_SECONDS):
+            found = await _lookups.addresses(host, port, caller)
+    except TimeoutError as exc:
+        # A slow name server (perhaps slow on purpose) says nothing about the name: the host is not held to it.
+        raise _Unreachable(f"{host} did not resolve within {STEP_TIMEOUT_SECONDS:g} s", host_wide=False) from exc
+    except socket.gaierror as exc:
+        raise _Unreachable(f"{host} does not resolve ({exc})", host_wide=exc.errno in _NO_SUCH_NAME) from exc
     except (OSError, ValueError) as exc:  # ValueError: a name the IDNA codec refuses
-        raise _Unreachable(f"{host} does not resolve ({exc})", host_wide=True) from exc
+        raise _Unreachable(f"{host} does not resolve ({exc})", host_wide=isinstance(exc, ValueError)) from exc
     addresses: list[Address] = []
-    for *_, sockaddr in infos:
-        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+    for text in found:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
         if address not in addresses:
             addresses.append(address)
     return addresses
@@ -285,37 +444,50 @@ async def _tls_context() -> ssl.SSLContext:
     return context
 
 
-async def _fetch(url: str, parsed: httpx.URL, *, allow_private: bool) -> tuple[bytes, float | None]:
-    host = host_of(parsed)
-    backend: _PinnedBackend | None = None
+async def _vetted_addresses(job: _Job) -> list[Address]:
+    host, port, _ = job.host
+    addresses = await resolve(host, port, caller=job.caller)
+    refused = [str(address) for address in addresses if not is_public(address)]
+    if refused and not job.allow_private:
+        raise _Unreachable(f"{host} resolves to {', '.join(refused)}, not a public address", host_wide=True)
+    if not addresses:
+        raise _Unreachable(f"{host} has no address", host_wide=True)
+    # Another spelling of this server's address (`localhost`, `127.1`, `2130706433`) passes the check by name.
+    if await job.this_server.answers_at(addresses, port):
+        raise MetadataDocumentError(POINTS_AT_THIS_SERVER)
+    return addresses
+
+
+async def _fetch(job: _Job) -> tuple[bytes, float | None]:
+    headers = {
+        "Accept": "application/json",
+        # Compressed answers are refused: a few hundred bytes of nested gzip inflate to gigabytes.
+        "Accept-Encoding": "identity",
+        "User-Agent": job.this_server.user_agent,
+    }
     try:
         with anyio.fail_after(FETCH_TIMEOUT_SECONDS):
-            addresses = await resolve(host, _port(parsed))
-            refused = [str(address) for address in addresses if not is_public(address)]
-            if refused and not allow_private:
-                raise _Unreachable(f"{host} resolves to {', '.join(refused)}, not a public address", host_wide=True)
-            if not addresses:
-                raise _Unreachable(f"{host} has no address", host_wide=True)
-            backend = _PinnedBackend(addresses)
+            backend = _PinnedBackend(await _vetted_addresses(job))
             async with (
                 httpx.AsyncClient(
-                    transport=_PinnedTransport(backend, await _tls_context()), follow_redirects=False
+                    transport=_PinnedTransport(backend, await _tls_context()),
+                    follow_redirects=False,
+                    timeout=STEP_TIMEOUT_SECONDS,
                 ) as client,
-                client.stream("GET", url, headers={"Accept": "application/json"}) as response,
+                client.stream("GET", job.url, headers=headers) as response,
             ):
                 _check_response(response)
                 body = await _read_bounded(response)
                 return body, _max_age(response.headers.get("cache-control", ""))
     except TimeoutError as exc:
-        # Slow before a connection is a slow host; slow after it, perhaps only this path.
-        raise _Unreachable(
-            f"no answer within {FETCH_TIMEOUT_SECONDS:g} s", host_wide=backend is None or not backend.connected
-        ) from exc
-    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-        # TLS failures (an untrusted certificate, a name it does not hold) are connection errors too.
+        # Never held against the host: a path can be slow on purpose, which says nothing about its other paths.
+        raise _Unreachable(f"no answer within {FETCH_TIMEOUT_SECONDS:g} s", host_wide=False) from exc
+    except httpx.ConnectError as exc:
+        # Refused or unreachable, or TLS failed (an untrusted certificate, a name it does not hold): every path
+        # would fail so. A connection that times out is not one of these (httpx.ConnectTimeout, below).
         raise _Unreachable(f"no connection ({exc})", host_wide=True) from exc
     except httpx.HTTPError as exc:
-        raise _Unreachable(f"the exchange failed ({exc})", host_wide=False) from exc
+        raise _Unreachable(f"the exchange failed ({type(exc).__name__}: {exc})", host_wide=False) from exc
 
 
 def _check_response(response: httpx.Response) -> None:
@@ -325,6 +497,9 @@ def _check_response(response: httpx.Response) -> None:
     media_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise _Unreachable(f"answered {media_type or 'no content type'}, not application/json", host_wide=False)
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise _Unreachable(f"answered Content-Encoding {encoding}, though asked for identity", host_wide=False)
 
 
 async def _read_bounded(response: httpx.Response) -> bytes:
@@ -332,7 +507,8 @@ async def _read_bounded(response: httpx.Response) -> bytes:
     if declared.isdigit() and int(declared) > MAX_DOCUMENT_BYTES:
         raise MetadataDocumentError(f"The metadata document is larger than {MAX_DOCUMENT_BYTES // 1024} KiB.")
     body = bytearray()
-    async for chunk in response.aiter_bytes():
+    # The bytes as they arrived: httpx would otherwise undo any Content-Encoding the answer claims, however deep.
+    async for chunk in response.aiter_raw():
         body += chunk
         if len(body) > MAX_DOCUMENT_BYTES:
             raise MetadataDocumentError(f"The metadata document is larger than {MAX_DOCUMENT_BYTES // 1024} KiB.")
@@ -373,7 +549,6 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
     def __init__(self, addresses: list[Address]) -> None:
         self._addresses = addresses
         self._backend = httpcore.AnyIOBackend()
-        self.connected = False
 
     async def connect_tcp(
         self,
@@ -386,12 +561,9 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
         failure: httpcore.ConnectError | None = None
         for address in self._addresses:
             try:
-                stream = await self._backend.connect_tcp(str(address), port, timeout, local_address, socket_options)
+                return await self._backend.connect_tcp(str(address), port, timeout, local_address, socket_options)
             except httpcore.ConnectError as exc:
                 failure = exc
-            else:
-                self.connected = True
-                return stream
         assert failure is not None
         raise failure
 

@@ -125,11 +125,20 @@ WebUrl = Annotated[Uri, AfterValidator(_web_url)]
 
 
 def _printable(text: str) -> str:
-    # Control characters would reach an operator's terminal (`vaultgate users grants`), and format characters
-    # (bidirectional overrides) could make the consent page show a name other than the one registered.
-    if any(unicodedata.category(character) in ("Cc", "Cf") for character in text):
+    if any(_is_unprintable(character) for character in text):
         raise ValueError("must not contain control or formatting characters")
     return text
+
+
+def replace_unprintable(text: str) -> str:
+    """`text` with each character a name must not hold (`client_name`'s rule) replaced by `?`."""
+    return "".join("?" if _is_unprintable(character) else character for character in text)
+
+
+def _is_unprintable(character: str) -> bool:
+    # Control characters would reach an operator's terminal (`vaultgate users grants`), and format characters
+    # (bidirectional overrides) could make the consent page show a name other than the one registered.
+    return unicodedata.category(character) in ("Cc", "Cf")
 
 
 Text = Annotated[str, Field(max_length=MAX_NAME_LENGTH), AfterValidator(_printable)]

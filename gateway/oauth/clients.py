@@ -11,7 +11,6 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from anyio import to_thread
 
 from gateway.oauth import cimd
@@ -21,6 +20,7 @@ from gateway.oauth.client_metadata import (
     ClientMetadata,
     is_acceptable_redirect,
     is_loopback_redirect,
+    replace_unprintable,
 )
 from gateway.oauth.resources import OAuthServer
 from gateway.rate_limits import Bucket, Buckets, Policy, buckets_for
@@ -40,7 +40,8 @@ class ClientError(Exception):
     """`invalid_client` (unknown client, unreachable or invalid metadata document): `description` says which.
 
     Or `temporarily_unavailable` (a document would have to be fetched, and this server is fetching all it may
-    now or this caller fetched its share): `retry_after` seconds, then the same request may succeed.
+    now, or this caller's last fetch is still under way, or it fetched its share): `retry_after` seconds, then
+    the same request may succeed.
     """
 
     def __init__(self, description: str, error: str = "invalid_client", retry_after: int | None = None) -> None:
@@ -102,11 +103,15 @@ class Client:
 
 
 def _name_from_id(client_id: str) -> str:
-    """What to call a client that gave no name: its id, or a URL's host and path, cut to fit a grant's row."""
+    """What to call a client that gave no name: its id, or a URL's host and path, cut to fit a grant's row.
+
+    A URL's path may hold what a `client_name` may not (a bidirectional override, say): it is replaced.
+    """
     if client_id.startswith(("https://", "http://")):
         parts = urlsplit(client_id)
         client_id = parts.netloc + parts.path
-    return client_id if len(client_id) <= MAX_NAME_LENGTH else client_id[: MAX_NAME_LENGTH - 1] + "…"
+    name = replace_unprintable(client_id)
+    return name if len(name) <= MAX_NAME_LENGTH else name[: MAX_NAME_LENGTH - 1] + "…"
 
 
 def _without_port(uri: str) -> tuple[str, str, str, str] | None:
@@ -151,27 +156,22 @@ async def find_client(server: OAuthServer, client_id: str, *, address: str | Non
 
 
 async def _fetched_metadata(server: OAuthServer, client_id: str, address: str | None) -> ClientMetadata:
-    allow_private = server.settings.oauth_allow_private_cimd
+    settings = server.settings
     try:
-        url = cimd.check_url(client_id, allow_private=allow_private)
-        # The authorization endpoint is itself a URL that names a client_id: a document there would make this
-        # server fetch from itself, each fetch a request asking for the next. The host covers the origin.
-        if cimd.host_of(url) == cimd.host_of(httpx.URL(server.issuer)):
-            raise ClientError("A client_id URL must not point at this server.")
         return await cimd.fetch_client_metadata(
             client_id,
             scopes=server.read_scopes,
-            allow_private=allow_private,
+            allow_private=settings.oauth_allow_private_cimd,
+            # A document on this server would make it fetch from itself, each fetch a request asking for the next
+            # (the authorization endpoint is itself a URL that names a client_id).
+            this_server=cimd.ThisServer(server.issuer, listens_on=(settings.host, settings.port)),
+            caller=address,
             before_fetch=partial(_ration_fetch, server, address),
         )
     except cimd.MetadataDocumentError as exc:
         raise ClientError(str(exc)) from exc
     except cimd.FetchesBusy as exc:
-        raise ClientError(
-            "This server is fetching other clients' metadata documents; retry in a few seconds.",
-            "temporarily_unavailable",
-            retry_after=1,
-        ) from exc
+        raise ClientError(f"{exc} Retry in a few seconds.", "temporarily_unavailable", retry_after=1) from exc
 
 
 # One set of buckets per server (the app's), kept only as long as it is.
