@@ -81,7 +81,7 @@ def _redirect_uri(uri: str) -> str:
     if not colon or not _SCHEME.fullmatch(scheme) or not rest:
         raise ValueError("must be an absolute URI")
     if scheme in _FORBIDDEN_SCHEMES or scheme.startswith(_FORBIDDEN_SCHEME_PREFIXES):
-        raise ValueError(f"the {scheme}: scheme is never a redirect target")
+        raise ValueError("this scheme is never a redirect target")
     if "#" in uri:
         raise ValueError("must not contain a fragment (RFC 6749 §3.1.2)")
     if scheme in ("http", "https"):
@@ -93,7 +93,7 @@ def _redirect_uri(uri: str) -> str:
             raise ValueError("plain http is allowed for loopback hosts only (127.0.0.1, [::1], localhost)")
     elif "." not in scheme and scheme not in _DOTLESS_APP_SCHEMES:
         raise ValueError(
-            f"the {scheme}: scheme is no app's private-use scheme: use a reverse domain name such as "
+            "the scheme is no app's private-use scheme: use a reverse domain name such as "
             "com.example.app: (RFC 8252 §7.1)"
         )
     if not _has_canonical_port(uri):
@@ -180,7 +180,8 @@ class ClientMetadata(BaseModel):
         allowed = {*info.context["scopes"], OFFLINE_ACCESS} if info.context else set()
         unknown = sorted(set((scope or "").split()) - allowed)
         if unknown:
-            raise ValueError(f"asks for {' '.join(unknown)}: a client may hold only {' '.join(sorted(allowed))}")
+            # Not the unknown names themselves: a metadata document's text must not reach the consent page's errors.
+            raise ValueError(f"asks for scopes beyond {' '.join(sorted(allowed))}, the only ones a client may hold")
         return scope
 
     def document(self) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from anyio import to_thread
 
 from gateway.oauth import cimd
@@ -108,8 +109,13 @@ def _name_from_id(client_id: str) -> str:
     A URL's path may hold what a `client_name` may not (a bidirectional override, say): it is replaced.
     """
     if client_id.startswith(("https://", "http://")):
-        parts = urlsplit(client_id)
-        client_id = parts.netloc + parts.path
+        try:
+            # The host as a browser resolves it (a lookalike shows as `xn--…`), as the page's "published by" does.
+            url = httpx.URL(client_id)
+            host = cimd.host_of(url) + (f":{url.port}" if url.port else "")
+        except (httpx.InvalidURL, UnicodeError, ValueError):
+            host = urlsplit(client_id).netloc
+        client_id = host + urlsplit(client_id).path
     name = replace_unprintable(client_id)
     return name if len(name) <= MAX_NAME_LENGTH else name[: MAX_NAME_LENGTH - 1] + "…"
 
