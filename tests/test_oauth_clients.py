@@ -433,6 +433,18 @@ def test_of_two_reads_with_one_token_only_the_first_rotates_it(client: TestClien
     assert client.get(f"/oauth/register/{registered['client_id']}", headers=bearer).status_code == 200
 
 
+def test_head_on_a_registration_is_refused_and_leaves_its_token_working(client: TestClient) -> None:
+    registered = register(client)
+    path = f"/oauth/register/{registered['client_id']}"
+    bearer = {"Authorization": f"Bearer {registered['registration_access_token']}"}
+
+    # A read rotates the token; a HEAD's answer (the new token) would be thrown away.
+    head = client.head(path, headers=bearer)
+
+    assert (head.status_code, head.headers["allow"]) == (405, "GET, DELETE")
+    assert client.get(path, headers=bearer).status_code == 200
+
+
 @pytest.mark.parametrize(
     "client_id", ["vgc_\x00", "a\x00b", "vgc_\x1b[2K", "https://app.example/\x00.json", "x" * 2049]
 )
