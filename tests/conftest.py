@@ -149,23 +149,27 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def fresh_database(request: pytest.FixtureRequest, kind: str, directory: Path, sqlite_template: Path) -> str:
+    """A freshly migrated, empty database of `kind` ("sqlite" in `directory`, or "postgresql")."""
+    if kind == "sqlite":
+        path = directory / "vaultgate.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    admin_url: str = request.getfixturevalue("postgres_admin_url")
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    admin = sqlalchemy.create_engine(
+        admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f"CREATE DATABASE {name} TEMPLATE vaultgate_template"))
+    admin.dispose()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
     """A freshly migrated, empty database of each supported kind."""
-    if request.param == "sqlite":
-        path = tmp_path / "vaultgate.db"
-        shutil.copy(sqlite_template, path)
-        url = f"sqlite:///{path}"
-    else:
-        admin_url = request.getfixturevalue("postgres_admin_url")
-        name = f"test_{uuid.uuid4().hex[:16]}"
-        admin = sqlalchemy.create_engine(
-            admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
-        )
-        with admin.connect() as connection:
-            connection.execute(sqlalchemy.text(f"CREATE DATABASE {name} TEMPLATE vaultgate_template"))
-        admin.dispose()
-        url = admin_url.rsplit("/", 1)[0] + "/" + name
+    url = fresh_database(request, request.param, tmp_path, sqlite_template)
     yield url
     dispose_engine(url)
 

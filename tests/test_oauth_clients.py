@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import hashlib
 import http.server
@@ -27,10 +26,6 @@ import httpx
 import pytest
 import yaml
 from anyio import to_thread
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import select
@@ -47,6 +42,7 @@ from storage.database import dispose_engine, session_scope
 from storage.models import Mode, OAuthClient, OAuthGrant, User
 from storage.oauth_clients import live_client, rotate_registration_token
 from tests.conftest import ROOT, Tenants
+from tests.tls import self_signed
 
 Json = dict[str, Any]
 ISSUER = "https://vault.example.com"
@@ -1305,30 +1301,6 @@ def test_a_client_id_url_that_cannot_name_a_document(
     monkeypatch.setattr(cimd, "resolve", no_lookup)
 
     refusal(cimd_server(tmp_path, allow_private=False), client_id)
-
-
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
 
 
 def test_an_https_document_is_fetched_from_the_vetted_address_with_the_certificate_checked_by_name(

@@ -13,7 +13,6 @@ import itertools
 import json
 import re
 import secrets
-import shutil
 import threading
 import time
 import uuid
@@ -27,7 +26,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-import sqlalchemy
 from sqlalchemy import update
 from starlette.testclient import TestClient
 
@@ -44,6 +42,7 @@ from storage.accounts import create_organization, create_user, set_password
 from storage.database import dispose_engine, session_scope
 from storage.models import OAuthCode, OAuthRevokedToken, Role, Tier, User, utcnow
 from storage.passwords import hash_password
+from tests.conftest import fresh_database
 
 REDIRECT = "http://127.0.0.1:43111/callback"
 # A redirect URI anyone could register: errors reach it only by the user's click.
@@ -62,20 +61,7 @@ def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
 ) -> Iterator[str]:
     """A freshly migrated database of each kind, for the whole module."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("oauth-flow") / "vaultgate.db"
-        shutil.copy(sqlite_template, path)
-        url = f"sqlite:///{path}"
-    else:
-        admin_url = request.getfixturevalue("postgres_admin_url")
-        name = f"test_{uuid.uuid4().hex[:16]}"
-        admin = sqlalchemy.create_engine(
-            admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
-        )
-        with admin.connect() as connection:
-            connection.execute(sqlalchemy.text(f"CREATE DATABASE {name} TEMPLATE vaultgate_template"))
-        admin.dispose()
-        url = admin_url.rsplit("/", 1)[0] + "/" + name
+    url = fresh_database(request, request.param, tmp_path_factory.mktemp("oauth-flow"), sqlite_template)
     yield url
     dispose_engine(url)
 

@@ -8,7 +8,6 @@ it, fills the form and hands the redirect back.
 
 from __future__ import annotations
 
-import datetime as dt
 import http.server
 import json
 import ssl
@@ -26,10 +25,6 @@ import anyio
 import httpx
 import httpx2
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from mcp import Client
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
@@ -39,6 +34,7 @@ from storage.accounts import create_organization, create_user, set_password
 from storage.database import dispose_engine, session_scope
 from storage.models import Role, Tier
 from tests.conftest import LiveServer, running_server
+from tests.tls import self_signed
 
 T = TypeVar("T")
 PASSWORD = "correct horse battery staple"
@@ -125,34 +121,10 @@ class Setup:
     documents: str  # the https origin serving Client ID Metadata Documents
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
-
-
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """An https server on loopback answering every path with the Client ID Metadata Document for its URL."""
-    cert, key = _self_signed(tmp_path_factory.mktemp("cimd"))
+    cert, key = self_signed(tmp_path_factory.mktemp("cimd"))
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
