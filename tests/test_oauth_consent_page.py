@@ -6,10 +6,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -20,38 +18,25 @@ from storage.accounts import create_organization, create_user, set_password
 from storage.database import dispose_engine, session_scope
 from storage.models import Role, Tier
 from tests.conftest import ROOT, LiveServer
+from tests.loopback import QuietHandler, serving
 from tests.test_docs_offline import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
 
 SCREENSHOT = ROOT / "var" / "test-artifacts" / "oauth-consent.png"
 PASSWORD = "a long enough password"
 
 
-class _Landing(BaseHTTPRequestHandler):
+class _Landing(QuietHandler):
     """The app's redirect endpoint: whatever lands here is what the app would receive."""
 
     def do_GET(self) -> None:
-        body = b"<!doctype html><title>Back in the app</title><p>Done."
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        self.reply(b"<!doctype html><title>Back in the app</title><p>Done.", "text/html")
 
 
 @pytest.fixture(scope="module")
 def landing() -> Iterator[str]:
     """The redirect URI of an app on this computer (RFC 8252 loopback), served for real so Chromium lands."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Landing)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/callback"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serving(_Landing) as port:
+        yield f"http://127.0.0.1:{port}/callback"
 
 
 def sign_up(database_url: str) -> str:

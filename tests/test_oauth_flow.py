@@ -13,14 +13,12 @@ import itertools
 import json
 import re
 import secrets
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -43,6 +41,7 @@ from storage.database import dispose_engine, session_scope
 from storage.models import OAuthCode, OAuthRevokedToken, Role, Tier, User, utcnow
 from storage.passwords import hash_password
 from tests.conftest import fresh_database
+from tests.loopback import QuietHandler, serving
 
 REDIRECT = "http://127.0.0.1:43111/callback"
 # A redirect URI anyone could register: errors reach it only by the user's click.
@@ -97,38 +96,24 @@ def client(app_client: TestClient) -> Iterator[TestClient]:
     app_client.cookies.clear()
 
 
-class _Documents(BaseHTTPRequestHandler):
+class _Documents(QuietHandler):
     """Client ID Metadata Documents on loopback: each path serves one naming its own URL."""
 
     def do_GET(self) -> None:
         client_id = f"http://{self.headers['Host']}{self.path}"
-        body = json.dumps(
-            {
-                "client_id": client_id,
-                "redirect_uris": ["http://127.0.0.1/callback"],
-                "token_endpoint_auth_method": "none",
-            }
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        body = {
+            "client_id": client_id,
+            "redirect_uris": ["http://127.0.0.1/callback"],
+            "token_endpoint_auth_method": "none",
+        }
+        self.reply(json.dumps(body).encode(), "application/json")
 
 
 @pytest.fixture(scope="module")
 def documents() -> Iterator[str]:
     """The base URL of a server of metadata documents."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Documents)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serving(_Documents) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

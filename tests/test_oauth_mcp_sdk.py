@@ -8,10 +8,8 @@ it, fills the form and hands the redirect back.
 
 from __future__ import annotations
 
-import http.server
 import json
 import ssl
-import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -34,6 +32,7 @@ from storage.accounts import create_organization, create_user, set_password
 from storage.database import dispose_engine, session_scope
 from storage.models import Role, Tier
 from tests.conftest import LiveServer, running_server
+from tests.loopback import QuietHandler, serving
 from tests.tls import self_signed
 
 T = TypeVar("T")
@@ -126,41 +125,23 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
     """An https server on loopback answering every path with the Client ID Metadata Document for its URL."""
     cert, key = self_signed(tmp_path_factory.mktemp("cimd"))
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
-            url = f"{origin}{self.path}"
-            body = json.dumps(
-                {
-                    "client_id": url,
-                    "client_name": CLIENT_NAME,
-                    "redirect_uris": [REDIRECT],
-                    "grant_types": ["authorization_code", "refresh_token"],
-                    "response_types": ["code"],
-                    "token_endpoint_auth_method": "none",
-                }
-            ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+            document = {
+                "client_id": f"{origin}{self.path}",
+                "client_name": CLIENT_NAME,
+                "redirect_uris": [REDIRECT],
+                "grant_types": ["authorization_code", "refresh_token"],
+                "response_types": ["code"],
+                "token_endpoint_auth_method": "none",
+            }
+            self.reply(json.dumps(document).encode(), "application/json")
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    origin = f"https://localhost:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler, context) as port:
+        origin = f"https://localhost:{port}"
         yield origin, cert
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 @pytest.fixture(scope="module")
