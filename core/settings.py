@@ -83,6 +83,17 @@ class Settings(BaseSettings):
     # registration endpoints at once, refilled at this many a minute (the contract run raises it).
     oauth_registrations_per_minute: int = 30
 
+    # Chat answers are extractive unless an OpenAI-compatible chat-completions endpoint is named here (e.g.
+    # https://api.openai.com/v1 or a local server's /v1); its answer falls back to the extractive one when it
+    # fails or says nothing within `chat_timeout_seconds` (and at most `chat_answer_seconds` in all).
+    chat_base_url: str | None = None
+    chat_model: str | None = None
+    chat_api_key: SecretStr | None = None
+    chat_timeout_seconds: float = 15.0
+    chat_answer_seconds: float = 120.0
+    # A streamed answer sends a keep-alive comment after this long without an event (proxies drop idle streams).
+    chat_keepalive_seconds: float = 15.0
+
     def instance_key(self) -> InstanceKey:
         """Raises `InstanceKeyError` with what to do when there is no usable key."""
         configured = self.secret_key.get_secret_value() if self.secret_key is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial, wraps
@@ -55,10 +56,8 @@ def resolve_handler(contract: Contract, package: str, operation_id: str) -> Call
     handler = getattr(importlib.import_module(f"{package}.{tag}"), verb)
     media_types = _media_types_by_status(contract, operation_id)
 
-    @wraps(handler)
-    def typed(*args: Any, **kwargs: Any) -> Any:
+    def shaped(result: Any) -> Any:
         # Handlers answer `body`, `(body, status)`, `(body, status, headers)` or a finished Response.
-        result = handler(*args, **kwargs)
         if isinstance(result, Response):
             return result
         body, status, *headers = result if isinstance(result, tuple) else (result, 200)
@@ -66,6 +65,18 @@ def resolve_handler(contract: Contract, package: str, operation_id: str) -> Call
             # No body documented (204): connexion would otherwise label the empty answer with some media type.
             return Response(status_code=status, headers=headers[0] if headers else None)
         return body, status, {"Content-Type": media_types[status], **(headers[0] if headers else {})}
+
+    if inspect.iscoroutinefunction(handler):
+        # An async handler (a streamed answer) runs on the event loop; connexion sees the coroutine function.
+        @wraps(handler)
+        async def typed_async(*args: Any, **kwargs: Any) -> Any:
+            return shaped(await handler(*args, **kwargs))
+
+        return typed_async
+
+    @wraps(handler)
+    def typed(*args: Any, **kwargs: Any) -> Any:
+        return shaped(handler(*args, **kwargs))
 
     return typed
 

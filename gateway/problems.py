@@ -180,6 +180,13 @@ _CODES = [
         "`request_id`; quote it when you report the problem.",
     ),
     ProblemCode(
+        "answer_interrupted",
+        502,
+        "Answer interrupted",
+        "The configured answer generator failed after part of a streamed answer was sent (`chat.stream` ends "
+        "with this as its `error` event). Ask again, or use `chat.ask`, which falls back to the extractive answer.",
+    ),
+    ProblemCode(
         "service_unavailable",
         503,
         "Service unavailable",

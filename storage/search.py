@@ -79,6 +79,16 @@ def _scoped(
     return statement
 
 
+def require_searchable(
+    session: Session, tenant: Tenant, project_id: uuid.UUID | None, document_ids: list[uuid.UUID] | None
+) -> None:
+    """NotFound unless the project and every document are the tenant's to search."""
+    if project_id is not None:
+        tenant.get(session, Project, project_id)
+    if document_ids is not None:
+        require_visible(session, tenant, document_ids)
+
+
 def search(
     session: Session,
     tenant: Tenant,
@@ -94,10 +104,7 @@ def search(
     A hit matches every term of `query`, or with `any_term` at least one (ranked by how well it matches all):
     questions are answered from passages that share some of their words, not all.
     """
-    if project_id is not None:
-        tenant.get(session, Project, project_id)
-    if document_ids is not None:
-        require_visible(session, tenant, document_ids)
+    require_searchable(session, tenant, project_id, document_ids)
     terms = parse_query(query)
     if not terms:
         return []

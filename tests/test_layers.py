@@ -10,7 +10,7 @@ from tests.conftest import ROOT
 
 # Lowest first. A package may import the ones before it, never one after it. Capabilities are layers too:
 # a fill reads the vault, a workflow step fills templates; the edges (HTTP, then the handlers) come last.
-LAYERS = ["core", "storage", "jobs", "vault", "fills", "workflows", "gateway", "handlers"]
+LAYERS = ["core", "storage", "jobs", "vault", "chat", "fills", "workflows", "gateway", "handlers"]
 
 
 def imported_packages(package: str, root: Path = ROOT) -> dict[str, set[str]]:

@@ -24,33 +24,46 @@ _PASSAGES = 8
 
 
 @dataclass(frozen=True)
-class Citation:
+class Source:
+    """Where a quoted sentence stands: a document and its page or paragraph; `snippet` is the sentence."""
+
     document_id: uuid.UUID
     title: str
     location_type: str
     location_number: int
     snippet: str
 
+    def as_data(self) -> dict[str, Any]:
+        """`{document_id, title, location, snippet}`, as JSON data."""
+        return {
+            "document_id": str(self.document_id),
+            "title": self.title,
+            "location": {"type": self.location_type, "number": self.location_number},
+            "snippet": self.snippet,
+        }
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the vault holds for a question: the passages retrieved, best first, and the sentences among them
+    that answer it, best first (none when nothing in scope does)."""
+
+    passages: list[Hit]
+    support: list[Source]
+
+    def best(self, most: int) -> list[Source]:
+        """The sentences an extractive answer quotes: at most `most`, in the order they rank."""
+        return self.support[:most]
+
 
 @dataclass(frozen=True)
 class Answer:
     text: str
-    citations: list[Citation]
+    citations: list[Source]
 
     def as_data(self) -> dict[str, Any]:
         """`{answer, citations: [{document_id, title, location, snippet}]}`, as JSON data."""
-        return {
-            "answer": self.text,
-            "citations": [
-                {
-                    "document_id": str(c.document_id),
-                    "title": c.title,
-                    "location": {"type": c.location_type, "number": c.location_number},
-                    "snippet": c.snippet,
-                }
-                for c in self.citations
-            ],
-        }
+        return {"answer": self.text, "citations": [c.as_data() for c in self.citations]}
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,43 @@ def _candidates(question_words: set[str], hits: list[Hit]) -> list[_Candidate]:
     return found
 
 
+def find_evidence(
+    session: Session,
+    tenant: Tenant,
+    question: str,
+    *,
+    project_id: uuid.UUID | None = None,
+    document_ids: list[uuid.UUID] | None = None,
+    passages: int = _PASSAGES,
+) -> Evidence:
+    """The passages and supporting sentences for `question` in the tenant's ready documents in scope.
+
+    NotFound if the project or one of the documents is not the tenant's.
+    """
+    words = summarize.content_words(question)
+    hits = search(
+        session,
+        tenant,
+        " ".join(words),
+        limit=passages,
+        project_id=project_id,
+        document_ids=document_ids,
+        any_term=True,
+    )
+    if not words:
+        return Evidence(hits, [])
+    candidates = _candidates({_stem(word) for word in words}, hits)
+    if not candidates:
+        return Evidence(hits, [])
+    best = max(candidate.overlap for candidate in candidates)
+    # Sentences nearly as good as the best one, best first.
+    chosen = sorted((c for c in candidates if c.overlap >= best * 0.75), key=lambda c: (-c.overlap, c.rank))
+    support = [
+        Source(c.hit.document_id, c.hit.title, c.hit.location_type, c.hit.location_number, c.sentence) for c in chosen
+    ]
+    return Evidence(hits, support)
+
+
 def answer(
     session: Session,
     tenant: Tenant,
@@ -89,29 +139,7 @@ def answer(
     sentences: int = 2,
 ) -> Answer:
     """The best supporting sentences for `question` from the tenant's ready documents in scope, cited."""
-    words = summarize.content_words(question)
-    if not words:
+    quoted = find_evidence(session, tenant, question, project_id=project_id, document_ids=document_ids).best(sentences)
+    if not quoted:
         return Answer(NO_ANSWER, [])
-    hits = search(
-        session,
-        tenant,
-        " ".join(words),
-        limit=_PASSAGES,
-        project_id=project_id,
-        document_ids=document_ids,
-        any_term=True,
-    )
-    candidates = _candidates({_stem(word) for word in words}, hits)
-    if not candidates:
-        return Answer(NO_ANSWER, [])
-    best = max(candidate.overlap for candidate in candidates)
-    # Sentences nearly as good as the best one, at most `sentences`, in the order the passages rank.
-    chosen = sorted(
-        (c for c in candidates if c.overlap >= best * 0.75),
-        key=lambda c: (-c.overlap, c.rank),
-    )[:sentences]
-    chosen.sort(key=lambda c: c.rank)
-    citations = [
-        Citation(c.hit.document_id, c.hit.title, c.hit.location_type, c.hit.location_number, c.sentence) for c in chosen
-    ]
-    return Answer(" ".join(c.sentence for c in chosen), citations)
+    return Answer(" ".join(source.snippet for source in quoted), quoted)

@@ -1,0 +1,1 @@
+"""Chat: questions answered from the vault, every statement cited (extractive, or by a configured generator)."""

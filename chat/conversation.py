@@ -1,0 +1,67 @@
+"""One answer to one question: retrieve (in a worker thread), then let the answerer speak, as events.
+
+The generator, when one is configured, is tried first; if it fails before it
+has said anything, the extractive answer takes its place (`done.fallback`).
+A failure after it has spoken cannot be taken back from a stream: the stream
+ends with an error event, while `chat.ask`, which sends nothing until the
+end, answers extractively instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from anyio import to_thread
+
+from chat.events import Collected, Delta, Event, Progress
+from chat.extractive import extractive_answer
+from chat.generator import Generator, GeneratorFailed
+from vault.answers import Evidence
+
+Retrieve = Callable[[], Evidence]
+
+
+@dataclass(frozen=True)
+class Interrupted(Exception):
+    """The generator failed after part of its answer went out."""
+
+    reason: str
+
+
+async def answer_events(
+    question: str, retrieve: Retrieve, max_citations: int, generator: Generator | None = None
+) -> AsyncIterator[Event]:
+    """progress(retrieving), progress(answering), delta…, citation…, done; `Interrupted` past the first delta."""
+    yield Progress("retrieving")
+    evidence = await to_thread.run_sync(retrieve)
+    yield Progress("answering", passages=len(evidence.passages))
+    if generator is None or not evidence.passages:
+        async for event in extractive_answer(evidence, max_citations):
+            yield event
+        return
+    spoke = False
+    try:
+        async for event in generator.answer(question, evidence.passages[:max_citations]):
+            spoke = spoke or isinstance(event, Delta)
+            yield event
+        return
+    except GeneratorFailed as failure:
+        if spoke:
+            raise Interrupted(str(failure)) from failure
+    async for event in extractive_answer(evidence, max_citations, fallback=True):
+        yield event
+
+
+async def ask(question: str, retrieve: Retrieve, max_citations: int, generator: Generator | None = None) -> Collected:
+    """The whole answer at once; a generator that fails part-way is replaced by the extractive answer."""
+    collected = Collected()
+    try:
+        async for event in answer_events(question, retrieve, max_citations, generator):
+            collected.add(event)
+    except Interrupted:
+        collected = Collected()
+        evidence = await to_thread.run_sync(retrieve)
+        async for event in extractive_answer(evidence, max_citations, fallback=True):
+            collected.add(event)
+    return collected
