@@ -9,6 +9,7 @@ end, answers extractively instead.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ from chat.events import Collected, Delta, Event, Progress
 from chat.extractive import extractive_answer
 from chat.generator import Generator, GeneratorFailed
 from vault.answers import Evidence
+
+log = logging.getLogger(__name__)
 
 Retrieve = Callable[[], Evidence]
 
@@ -49,6 +52,7 @@ async def answer_events(
     except GeneratorFailed as failure:
         if spoke:
             raise Interrupted(str(failure)) from failure
+        log.warning("chat generator failed before answering, answering extractively: %s", failure)
     async for event in extractive_answer(evidence, max_citations, fallback=True):
         yield event
 
@@ -59,7 +63,8 @@ async def ask(question: str, retrieve: Retrieve, max_citations: int, generator: 
     try:
         async for event in answer_events(question, retrieve, max_citations, generator):
             collected.add(event)
-    except Interrupted:
+    except Interrupted as interrupted:
+        log.warning("chat generator stopped part-way, answering extractively: %s", interrupted.reason)
         collected = Collected()
         evidence = await to_thread.run_sync(retrieve)
         async for event in extractive_answer(evidence, max_citations, fallback=True):

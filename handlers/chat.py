@@ -22,6 +22,7 @@ from storage.search import require_searchable
 from vault.answers import Evidence, find_evidence
 
 log = logging.getLogger(__name__)
+_SEPARATOR = "\n"
 
 
 @dataclass(frozen=True)
@@ -80,15 +81,24 @@ async def stream(*, body: dict[str, Any]) -> EventSourceResponse:
     )
     return EventSourceResponse(
         _sent(events),
+        # sse-starlette sends `X-Accel-Buffering: no` and `Cache-Control: no-store` itself; named here because
+        # the contract promises them.
+        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"},
         ping=settings.chat_keepalive_seconds,
-        sep="\n",
+        ping_message_factory=_keepalive,
+        sep=_SEPARATOR,
     )
+
+
+def _keepalive() -> ServerSentEvent:
+    # A comment line: clients ignore it, proxies see traffic on an otherwise idle stream.
+    return ServerSentEvent(comment="ping", sep=_SEPARATOR)
 
 
 async def _sent(events: AsyncIterator[Event]) -> AsyncIterator[ServerSentEvent]:
     try:
         async for event in events:
-            yield ServerSentEvent(json.dumps(event.data(), separators=(",", ":")), event=event.name)
+            yield _event(event.name, event.data())
     except conversation.Interrupted as interrupted:
         log.warning("chat stream interrupted: %s", interrupted.reason)
         yield _error(Problem("answer_interrupted", "The answer generator stopped part-way through the answer."))
@@ -99,4 +109,9 @@ async def _sent(events: AsyncIterator[Event]) -> AsyncIterator[ServerSentEvent]:
 
 
 def _error(problem: Problem) -> ServerSentEvent:
-    return ServerSentEvent(json.dumps(problem.body("/api/v2/chat/stream"), separators=(",", ":")), event="error")
+    return _event("error", problem.body("/api/v2/chat/stream"))
+
+
+def _event(name: str, data: dict[str, Any]) -> ServerSentEvent:
+    # sse-starlette encodes a ServerSentEvent with its own separator, not the response's: one for all.
+    return ServerSentEvent(json.dumps(data, separators=(",", ":")), event=name, sep=_SEPARATOR)

@@ -1,0 +1,486 @@
+"""The OpenAI-compatible generator behind chat.ask and chat.stream, on a live `vaultgate serve`, against a fake
+chat-completions server on loopback that streams real OpenAI-format chunks as each test scripts it (by setting the
+fake's script, not by a marker in the question, which the extractive fallback must answer too). Timing is measured
+through uvicorn on loopback, as a client sees it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from chat.generator import CitationCheck
+from gateway.contract import load_contract
+from storage import documents
+from storage.blobs import LocalBlobStore, new_blob_key
+from storage.database import session_scope
+from storage.models import Mode, Tier
+from storage.tenancy import Tenant
+from tests.conftest import Caller, LiveServer, Tenants, free_port, running_server
+from tests.loopback import QuietHandler
+
+Json = dict[str, Any]
+API_KEY = f"sk-fake-{secrets.token_hex(12)}"
+TIMEOUT_SECONDS = 1.5
+ANSWER_SECONDS = 3.0
+KEEPALIVE_SECONDS = 0.2
+QUESTION = "What grade are the curtain wall anchors?"
+DOCUMENTS = {
+    "Submittal 014 - curtain wall anchors": [
+        "The embedded anchors are hot-dip galvanized to ASTM A123.",
+        "Each anchor was load tested to twice its design load.",
+    ],
+    "Submittal 015 - anchor bolts": ["The curtain wall anchor bolts are ASTM F1554 grade 55."],
+    "Specification 08 44 13 - curtain wall": ["Curtain wall anchors shall resist the wind loads of section 01 41 00."],
+}
+SENTENCES = {sentence for paragraphs in DOCUMENTS.values() for sentence in paragraphs}
+
+
+# ---- the fake generator --------------------------------------------------------------------------------------------
+
+
+class Reply:
+    """One streamed chat-completions answer, written as OpenAI writes it."""
+
+    def __init__(self, handler: QuietHandler) -> None:
+        self.handler = handler
+
+    def start(self) -> None:
+        self.handler.send_response(200)
+        self.handler.send_header("Content-Type", "text/event-stream")
+        self.handler.end_headers()
+        self._chunk({"role": "assistant", "content": ""}, None)
+
+    def tokens(self, *texts: str, every: float = 0.0) -> None:
+        for text in texts:
+            time.sleep(every)
+            self._chunk({"content": text}, None)
+
+    def finish(self) -> None:
+        self._chunk({}, "stop")
+        self.write("data: [DONE]\n\n")
+
+    def _chunk(self, delta: Json, finish_reason: str | None) -> None:
+        chunk = {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "model": "fake-model",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+        }
+        self.write(f"data: {json.dumps(chunk)}\n\n")
+
+    def write(self, text: str) -> None:
+        self.handler.wfile.write(text.encode())
+        self.handler.wfile.flush()
+
+
+def cite_bogus(reply: Reply) -> None:
+    # Markers split across tokens, as models stream them.
+    reply.start()
+    reply.tokens("The anchors are hot-dip", " galvanized [", "1]", " and load tested [9", "].")
+    reply.finish()
+
+
+def renumber(reply: Reply) -> None:
+    reply.start()
+    reply.tokens("The bolts are grade 55 [3]", " and the anchors galvanized [1][3].")
+    reply.finish()
+
+
+def error_500(reply: Reply) -> None:
+    reply.handler.reply(b'{"error": {"message": "overloaded"}}', "application/json", 500)
+
+
+def malformed(reply: Reply) -> None:
+    reply.start()
+    reply.write("data: {not json\n\n")
+
+
+def hang(reply: Reply) -> None:
+    reply.start()
+    time.sleep(TIMEOUT_SECONDS + 2)
+
+
+def break_off(reply: Reply) -> None:
+    reply.start()
+    reply.tokens("The anchors", " are hot-dip")
+    # The connection closes here, with no finish and no [DONE]: a truncated answer.
+
+
+def trickle(reply: Reply) -> None:
+    # Each token well within the silence allowed, the whole far past the answer's time.
+    reply.start()
+    reply.tokens(*[f" word{n}" for n in range(12)], every=TIMEOUT_SECONDS / 3)
+    reply.finish()
+
+
+SLOW_SILENCE = 1.0
+
+
+def slow(reply: Reply) -> None:
+    reply.start()
+    time.sleep(SLOW_SILENCE)
+    reply.tokens(*[f" word{n}" for n in range(8)], every=0.05)
+    reply.tokens(" [1].")
+    reply.finish()
+
+
+LONG_TOKENS, LONG_EVERY = 25, 0.1
+
+
+def long(reply: Reply) -> None:
+    reply.start()
+    reply.tokens(*[f" word{n}" for n in range(LONG_TOKENS)], every=LONG_EVERY)
+    reply.finish()
+
+
+SCRIPTS: dict[str, Callable[[Reply], None]] = {
+    script.__name__: script
+    for script in (cite_bogus, renumber, error_500, malformed, hang, break_off, trickle, slow, long)
+}
+
+
+@dataclass
+class Received:
+    script: str
+    headers: dict[str, str]
+    body: Json
+
+
+@dataclass
+class FakeCompletions:
+    """`POST /v1/chat/completions` on a fixed loopback port; records each request, and when a script ran to its
+    end or its client hung up on it (a write to a closed connection fails)."""
+
+    port: int = field(default_factory=free_port)
+    received: list[Received] = field(default_factory=list)
+    finished: dict[str, float] = field(default_factory=dict)
+    hung_up: dict[str, float] = field(default_factory=dict)
+    # How the next requests are answered (a name in SCRIPTS).
+    script: str = "cite_bogus"
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> None:
+        fake = self
+
+        class Handler(QuietHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                script = fake.script
+                fake.received.append(Received(script, dict(self.headers.items()), body))
+                try:
+                    SCRIPTS[script](Reply(self))
+                    fake.finished[script] = time.monotonic()
+                except (BrokenPipeError, ConnectionResetError):
+                    fake.hung_up[script] = time.monotonic()
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()
+
+    def last(self, script: str) -> Received:
+        return [r for r in self.received if r.script == script][-1]
+
+
+# ---- the gateway ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chat:
+    server: LiveServer
+    caller: Caller
+    fake: FakeCompletions
+    log: Path
+
+
+def plant(server: LiveServer, caller: Caller, title: str, paragraphs: list[str]) -> None:
+    """A ready document of the caller's organization, one search passage per paragraph."""
+    tenant = Tenant(caller.organization_id, Mode.test)
+    text = "\n\n".join(paragraphs).encode()
+    with session_scope(server.database_url) as session:
+        document = documents.create_document(
+            session,
+            tenant,
+            documents.NewDocument(
+                project_id=None,
+                created_by=caller.user_id,
+                title=title,
+                filename=f"{title}.txt",
+                content_type="text/plain",
+                size_bytes=len(text),
+                sha256="0" * 64,
+                blob_key=new_blob_key(tenant),
+                metadata={},
+            ),
+        )
+        blob_dir = Path(server.database_url.removeprefix("sqlite:///")).parent / "blobs"
+        LocalBlobStore(blob_dir).put(document.blob_key, io.BytesIO(text))
+        segments = [documents.TextSegment("paragraph", n, p) for n, p in enumerate(paragraphs, start=1)]
+        documents.store_extraction(session, document.id, title=None, page_count=None, segments=segments)
+
+
+@pytest.fixture(scope="module")
+def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chat]:
+    fake = FakeCompletions()
+    fake.start()
+    directory = tmp_path_factory.mktemp("chat-generator")
+    env = {
+        "VAULTGATE_CHAT_BASE_URL": fake.base_url,
+        "VAULTGATE_CHAT_MODEL": "fake-model",
+        "VAULTGATE_CHAT_API_KEY": API_KEY,
+        "VAULTGATE_CHAT_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS),
+        "VAULTGATE_CHAT_ANSWER_SECONDS": str(ANSWER_SECONDS),
+        "VAULTGATE_CHAT_KEEPALIVE_SECONDS": str(KEEPALIVE_SECONDS),
+    }
+    try:
+        with running_server(directory, seed_examples=False, extra_env=env) as server:
+            caller = Tenants(server.database_url).caller(scopes=load_contract().scopes, tier=Tier.enterprise)
+            for title, paragraphs in DOCUMENTS.items():
+                plant(server, caller, title, paragraphs)
+            yield Chat(server, caller, fake, directory / "server.log")
+    finally:
+        fake.stop()
+
+
+def question(chat: Chat, script: str) -> Json:
+    """The question, with the fake answering it by `script`."""
+    chat.fake.script = script
+    return {"question": QUESTION}
+
+
+def ask(chat: Chat, body: Json) -> Json:
+    response = httpx.post(
+        f"{chat.server.url}/api/v2/chat/ask",
+        json=body,
+        headers={"Authorization": f"Bearer {chat.caller.key}"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Line:
+    at: float  # seconds since the request was sent
+    text: str
+
+
+@dataclass
+class Streamed:
+    headers: httpx.Headers
+    lines: list[Line]
+
+    @property
+    def events(self) -> list[tuple[str, Json, float]]:
+        """`(event, data, arrival)` of each event, in order; comments left out."""
+        events, name = [], ""
+        for line in self.lines:
+            if line.text.startswith("event: "):
+                name = line.text.removeprefix("event: ")
+            elif line.text.startswith("data: "):
+                events.append((name, json.loads(line.text.removeprefix("data: ")), line.at))
+        return events
+
+    def named(self, name: str) -> list[Json]:
+        return [data for event, data, _at in self.events if event == name]
+
+    @property
+    def answer(self) -> str:
+        return "".join(delta["text"] for delta in self.named("delta"))
+
+
+def stream(chat: Chat, body: Json, *, until: Callable[[str], bool] = lambda line: False) -> Streamed:
+    """The stream's lines as they arrive (read off the socket as uvicorn sends them); hangs up once `until`."""
+    headers = {"Authorization": f"Bearer {chat.caller.key}"}
+    lines: list[Line] = []
+    with httpx.Client(timeout=30) as client:
+        sent = time.monotonic()
+        with client.stream("POST", f"{chat.server.url}/api/v2/chat/stream", json=body, headers=headers) as response:
+            assert response.status_code == 200, response.read()
+            for text in response.iter_lines():
+                lines.append(Line(time.monotonic() - sent, text))
+                if until(text):
+                    break
+    return Streamed(response.headers, lines)
+
+
+def passages_given(received: Received) -> list[tuple[str, str]]:
+    """`(title, text)` of each passage in the prompt the fake received, [1] first."""
+    prompt = received.body["messages"][-1]["content"]
+    numbered = re.findall(r"^\[(\d+)\] (.+) \(paragraph \d+\)\n(.+)$", prompt, re.M)
+    assert [int(number) for number, _title, _text in numbered] == list(range(1, len(numbered) + 1))
+    return [(title, text) for _number, title, text in numbered]
+
+
+# ---- citations -----------------------------------------------------------------------------------------------------
+
+
+def test_a_citation_to_a_passage_not_given_is_dropped(chat: Chat) -> None:
+    answer = ask(chat, question(chat, "cite_bogus"))
+
+    assert answer["answer"] == "The anchors are hot-dip galvanized [1] and load tested."
+    assert answer["answered"] is True
+    assert (answer["answerer"], answer["fallback"]) == ("generator", False)
+    [citation] = answer["citations"]
+    passages = passages_given(chat.fake.last("cite_bogus"))
+    assert len(passages) < 9
+    assert citation["title"] == passages[0][0]
+    assert citation["snippet"] in DOCUMENTS[citation["title"]]
+
+    streamed = stream(chat, question(chat, "cite_bogus"))
+    assert streamed.answer == answer["answer"]
+    assert streamed.named("citation") == answer["citations"]
+    assert streamed.named("done") == [{"answered": True, "citations": 1, "answerer": "generator", "fallback": False}]
+
+
+def test_citations_are_numbered_in_order_of_first_mention(chat: Chat) -> None:
+    answer = ask(chat, question(chat, "renumber"))
+
+    passages = passages_given(chat.fake.last("renumber"))
+    assert len(passages) >= 3
+    assert answer["answer"] == "The bolts are grade 55 [1] and the anchors galvanized [2][1]."
+    assert [c["title"] for c in answer["citations"]] == [passages[2][0], passages[0][0]]
+
+
+def test_the_prompt_holds_the_question_and_the_retrieved_passages_and_the_key_stays_out_of_the_log(
+    chat: Chat,
+) -> None:
+    ask(chat, question(chat, "cite_bogus"))
+
+    received = chat.fake.last("cite_bogus")
+    assert received.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert received.body["model"] == "fake-model"
+    assert received.body["stream"] is True
+    system, user = received.body["messages"]
+    assert system["role"] == "system"
+    assert "only the numbered passages" in system["content"]
+    assert user["content"].endswith(f"Question: {QUESTION}")
+    passages = passages_given(received)
+    assert ("Submittal 015 - anchor bolts", DOCUMENTS["Submittal 015 - anchor bolts"][0]) in passages
+    for title, text in passages:
+        assert text in " ".join(DOCUMENTS[title])
+    assert chat.log.read_text().count("POST /api/v2/chat/ask") >= 1
+    assert API_KEY not in chat.log.read_text()
+
+
+# ---- failures ------------------------------------------------------------------------------------------------------
+
+
+def assert_extractive_fallback(answer: Json) -> None:
+    assert (answer["answerer"], answer["fallback"], answer["answered"]) == ("extractive", True, True)
+    assert "[1]" in answer["answer"]
+    assert all(c["snippet"] in SENTENCES for c in answer["citations"])
+
+
+@pytest.mark.parametrize("script", ["error_500", "malformed", "hang"])
+def test_a_generator_that_fails_before_answering_is_replaced_by_the_extractive_answer(chat: Chat, script: str) -> None:
+    assert_extractive_fallback(ask(chat, question(chat, script)))
+
+    streamed = stream(chat, question(chat, script))
+    [done] = streamed.named("done")
+    assert (done["answerer"], done["fallback"]) == ("extractive", True)
+    assert [name for name, _data, _at in streamed.events][-1] == "done"
+
+
+def test_an_unreachable_generator_is_replaced_by_the_extractive_answer(chat: Chat) -> None:
+    chat.fake.stop()
+    try:
+        assert_extractive_fallback(ask(chat, question(chat, "cite_bogus")))
+        [done] = stream(chat, question(chat, "cite_bogus")).named("done")
+        assert (done["answerer"], done["fallback"]) == ("extractive", True)
+    finally:
+        chat.fake.start()
+
+
+@pytest.mark.parametrize("script", ["break_off", "trickle"])
+def test_a_generator_that_stops_part_way_ends_the_stream_with_an_error(chat: Chat, script: str) -> None:
+    streamed = stream(chat, question(chat, script))
+
+    names = [name for name, _data, _at in streamed.events]
+    assert re.fullmatch(r"(progress,){2}(delta,)+error", ",".join(names)), names
+    [problem] = streamed.named("error")
+    assert problem["code"] == "answer_interrupted"
+    assert problem["status"] == 502
+
+
+def test_chat_ask_answers_extractively_when_the_generator_stops_part_way(chat: Chat) -> None:
+    assert_extractive_fallback(ask(chat, question(chat, "break_off")))
+
+
+# ---- time ----------------------------------------------------------------------------------------------------------
+
+
+def test_the_first_event_comes_at_once_and_keep_alives_fill_the_silence(chat: Chat) -> None:
+    streamed = stream(chat, question(chat, "slow"))
+
+    assert streamed.headers["x-accel-buffering"] == "no"
+    events = streamed.events
+    assert events[0][0] == "progress"
+    first, done = events[0][2], events[-1][2]
+    assert first < 0.3, f"first event after {first:.3f} s"
+    assert done > SLOW_SILENCE, f"done after {done:.3f} s"
+    first_delta = next(at for name, _data, at in events if name == "delta")
+    # Tokens go out as they come, not gathered up for the end.
+    assert done - first_delta > 0.2
+    pings = [line for line in streamed.lines if line.text == ": ping" and line.at < first_delta]
+    assert len(pings) >= 2
+    assert streamed.named("done")[0]["answerer"] == "generator"
+
+
+def test_a_client_that_hangs_up_stops_the_generator(chat: Chat) -> None:
+    streamed = stream(chat, question(chat, "long"), until=lambda line: line.startswith("event: delta"))
+    hung_up = time.monotonic()
+    scripted = LONG_TOKENS * LONG_EVERY
+
+    assert streamed.lines[-1].text == "event: delta"
+    deadline = hung_up + scripted
+    while "long" not in chat.fake.hung_up and "long" not in chat.fake.finished and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert "long" in chat.fake.hung_up, "the generator's request ran on after the client hung up"
+    assert chat.fake.hung_up["long"] - hung_up < scripted / 2
+
+
+# ---- the citation check, token by token ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tokens", "shown", "cited"),
+    [
+        (["Grade 55 [", "2", "]."], "Grade 55 [1].", [1]),
+        (["Grade 55 [9]", "."], "Grade 55.", []),
+        (["A [2, 9", ", 1]", " b [1]."], "A [1][2] b [2].", [1, 0]),
+        (["See [note] and [", "]."], "See [note] and [].", []),
+        (["Ends on [1", "2"], "Ends on [12", []),
+        (["A [[1]]"], "A [[1]]", [0]),
+    ],
+)
+def test_citation_markers_are_checked_and_renumbered_as_they_stream(
+    tokens: list[str], shown: str, cited: list[int]
+) -> None:
+    check = CitationCheck(passages=3)
+
+    text = "".join(check.feed(token) for token in tokens) + check.end()
+
+    assert text == shown
+    assert check.cited == cited
