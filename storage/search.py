@@ -113,6 +113,36 @@ def search(
     return _search_sqlite(session, tenant, _quoted(terms, any_term), limit, project_id, document_ids)
 
 
+def passages_of(session: Session, tenant: Tenant, document_ids: list[uuid.UUID], *, each: int) -> list[Hit]:
+    """The first `each` passages of each of the tenant's ready documents named, in reading order, as hits of no
+    particular score (snippet the passage's start): what a question asks of documents it found by their title."""
+    reading = (
+        func.row_number().over(partition_by=DocumentChunk.document_id, order_by=DocumentChunk.ordinal).label("nth")
+    )
+    chunks = _scoped(
+        select(
+            DocumentChunk.document_id,
+            Document.title,
+            DocumentChunk.text,
+            DocumentChunk.location_type,
+            DocumentChunk.location_number,
+            DocumentChunk.ordinal,
+            reading,
+        )
+        .join(Document, Document.id == DocumentChunk.document_id)
+        .where(DocumentChunk.document_id.in_(document_ids)),
+        tenant,
+        None,
+        None,
+    ).subquery()
+    statement = (
+        select(chunks.c.document_id, chunks.c.title, chunks.c.text, chunks.c.location_type, chunks.c.location_number)
+        .where(chunks.c.nth <= each)
+        .order_by(chunks.c.document_id, chunks.c.ordinal)
+    )
+    return [Hit(d, t, p[:200], 0.0, lt, ln, p) for d, t, p, lt, ln in _rows(session, statement)]
+
+
 def _search_sqlite(
     session: Session,
     tenant: Tenant,
