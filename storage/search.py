@@ -113,6 +113,31 @@ def search(
     return _search_sqlite(session, tenant, _quoted(terms, any_term), limit, project_id, document_ids)
 
 
+def widespread_words(session: Session, words: list[str], at_least: int) -> set[str]:
+    """The words that at least `at_least` passages of the whole index hold (each counted only that far).
+
+    Counted over every tenant's passages, as the index keeps them: only to leave out of a question's any-word
+    search the words too common to rank by, whose own passages it then never ranks (a scoped count would
+    cost a join per passage, the very cost this avoids).
+    """
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    found = set()
+    for word in words:
+        match = _quoted([[word]], any_term=False)
+        if postgresql:
+            holding: Select[Any] = (
+                select(literal_column("1"))
+                .select_from(DocumentChunk)
+                .where(_SEARCH_VECTOR.op("@@")(func.websearch_to_tsquery("english", match)))
+            )
+        else:
+            holding = select(literal_column("1")).select_from(_FTS).where(_FTS_TABLE.op("MATCH")(match))
+        counted = session.execute(select(func.count()).select_from(holding.limit(at_least).subquery())).scalar_one()
+        if counted >= at_least:
+            found.add(word)
+    return found
+
+
 def passages_of(session: Session, tenant: Tenant, document_ids: list[uuid.UUID], *, each: int) -> list[Hit]:
     """The first `each` passages of each of the tenant's ready documents named, in reading order, as hits of no
     particular score (snippet the passage's start): what a question asks of documents it found by their title."""

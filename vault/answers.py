@@ -42,13 +42,17 @@ from typing import Any
 import snowballstemmer  # type: ignore[import-untyped]
 from sqlalchemy.orm import Session
 
-from storage.search import Hit, passages_of, search
+from storage.search import Hit, passages_of, search, widespread_words
 from storage.tenancy import Tenant
 from vault import summarize
 
 NO_ANSWER = "The documents in scope do not answer this question."
 # Passages read per question: enough to find the best sentences, few enough to stay fast.
 _PASSAGES = 16
+# A question's first words searched for (a 2,000-character question must not become a 300-word search), and
+# how many passages may hold a word before it is too common to rank by (`_retrieve`).
+_SEARCH_WORDS = 24
+_WIDESPREAD = 5_000
 # Documents whose title shares the question's words, read beyond the first passages (see `_retrieve`), and how far.
 _TITLED_DOCUMENTS = 3
 _TITLED_PASSAGES = 40
@@ -248,11 +252,22 @@ def _retrieve(
     project_id: uuid.UUID | None,
     document_ids: list[uuid.UUID] | None,
 ) -> list[_Passage]:
-    query = " ".join(question.search_words)
+    words = list(question.search_words[:_SEARCH_WORDS])
+    # Ranking every passage that holds some word costs a moment per passage: a word thousands of passages hold
+    # ("item", "project") would rank them all, to find what its rarer companions find. Those passages are read
+    # only when every word is that common, and then only where all of them meet.
+    common = widespread_words(session, words, _WIDESPREAD)
+    rarer = [word for word in words if word not in common]
     passages = [
         _Passage.of(hit)
         for hit in search(
-            session, tenant, query, limit=limit, project_id=project_id, document_ids=document_ids, any_term=True
+            session,
+            tenant,
+            " ".join(rarer or words),
+            limit=limit,
+            project_id=project_id,
+            document_ids=document_ids,
+            any_term=bool(rarer),
         )
     ]
     if len(passages) < limit:
