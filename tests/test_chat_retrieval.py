@@ -1,0 +1,85 @@
+"""Chat retrieval with words too common to rank by: left out of the any-word search, and searched together
+when every word is that common, so a question keeps its answer while the search stays small."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy.orm import Session
+
+from core.settings import Settings
+from storage import documents
+from storage.blobs import new_blob_key
+from storage.database import session_scope
+from storage.models import Mode
+from storage.search import widespread_words
+from storage.tenancy import Tenant
+from tests.conftest import Tenants
+from vault import answers
+
+PARAGRAPHS = {
+    "Inspection log A": ["Item 1001 was inspected on site.", "Item 1002 is pending review."],
+    "Inspection log B": ["Item 2001 was inspected on site.", "Item 2002 is approved by the engineer."],
+    "Inspection log C": ["Item 7781 is approved by the engineer of record.", "Item 3002 was approved late."],
+}
+
+
+def plant(session: Session, tenant: Tenant, user_id: uuid.UUID, title: str, paragraphs: list[str]) -> None:
+    document = documents.create_document(
+        session,
+        tenant,
+        documents.NewDocument(
+            project_id=None,
+            created_by=user_id,
+            title=title,
+            filename=f"{title}.txt",
+            content_type="text/plain",
+            size_bytes=1,
+            sha256="0" * 64,
+            blob_key=new_blob_key(tenant),
+            metadata={},
+        ),
+    )
+    segments = [documents.TextSegment("paragraph", n, text) for n, text in enumerate(paragraphs, start=1)]
+    documents.store_extraction(session, document.id, title=None, page_count=None, segments=segments)
+
+
+@pytest.fixture
+def tenant(settings: Settings, tenants: Tenants) -> Tenant:
+    caller = tenants.caller()
+    tenant = Tenant(caller.organization_id, Mode.test)
+    with session_scope(settings.database_url) as session:
+        for title, paragraphs in PARAGRAPHS.items():
+            plant(session, tenant, caller.user_id, title, paragraphs)
+    return tenant
+
+
+def test_a_word_most_passages_hold_is_widespread_and_a_rare_one_is_not(settings: Settings, tenant: Tenant) -> None:
+    with session_scope(settings.database_url) as session:
+        # "item" is in all six passages, "approved" in three, "7781" in one.
+        assert widespread_words(session, ["item", "approved", "7781"], 4) == {"item"}
+        assert widespread_words(session, ["item", "approved", "7781"], 3) == {"item", "approved"}
+
+
+def test_a_question_keeps_its_answer_when_a_word_is_too_common_to_rank_by(
+    settings: Settings, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(answers, "_WIDESPREAD", 4)
+    with session_scope(settings.database_url) as session:
+        evidence = answers.find_evidence(session, tenant, "Is item 7781 approved?")
+        # Searched for "approved" and "7781" only: passages holding just "item" were never ranked.
+        assert all("approved" in hit.passage or "7781" in hit.passage for hit in evidence.passages)
+        assert [source.snippet for source in evidence.best(5)] == ["Item 7781 is approved by the engineer of record."]
+
+
+def test_when_every_word_is_too_common_they_are_searched_together(
+    settings: Settings, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(answers, "_WIDESPREAD", 3)
+    with session_scope(settings.database_url) as session:
+        evidence = answers.find_evidence(session, tenant, "Which item is approved?")
+        # Only the passages holding both words, not every passage holding either.
+        assert evidence.passages
+        assert all("Item" in hit.passage and "approved" in hit.passage for hit in evidence.passages)
+        assert {source.snippet for source in evidence.best(5)} >= {"Item 2002 is approved by the engineer."}
