@@ -113,12 +113,19 @@ def search(
     return _search_sqlite(session, tenant, _quoted(terms, any_term), limit, project_id, document_ids)
 
 
-def widespread_words(session: Session, words: list[str], at_least: int) -> set[str]:
-    """The words that at least `at_least` passages of the whole index hold (each counted only that far).
+def widespread_words(
+    session: Session,
+    tenant: Tenant,
+    words: list[str],
+    at_least: int,
+    project_id: uuid.UUID | None = None,
+    document_ids: list[uuid.UUID] | None = None,
+) -> set[str]:
+    """The words that at least `at_least` of the tenant's searchable passages in scope hold (each counted only
+    that far): words too common to rank a question's passages by.
 
-    Counted over every tenant's passages, as the index keeps them: only to leave out of a question's any-word
-    search the words too common to rank by, whose own passages it then never ranks (a scoped count would
-    cost a join per passage, the very cost this avoids).
+    Counted in the tenant's scope, as a search is: how common a word is elsewhere must neither show in an
+    answer (an oracle on other tenants' text) nor change it.
     """
     postgresql = session.get_bind().dialect.name == "postgresql"
     found = set()
@@ -128,12 +135,19 @@ def widespread_words(session: Session, words: list[str], at_least: int) -> set[s
             holding: Select[Any] = (
                 select(literal_column("1"))
                 .select_from(DocumentChunk)
+                .join(Document, Document.id == DocumentChunk.document_id)
                 .where(_SEARCH_VECTOR.op("@@")(func.websearch_to_tsquery("english", match)))
             )
         else:
-            holding = select(literal_column("1")).select_from(_FTS).where(_FTS_TABLE.op("MATCH")(match))
-        counted = session.execute(select(func.count()).select_from(holding.limit(at_least).subquery())).scalar_one()
-        if counted >= at_least:
+            holding = (
+                select(literal_column("1"))
+                .select_from(_FTS)
+                .join(DocumentChunk, DocumentChunk.id == literal_column("document_chunks_fts.rowid"))
+                .join(Document, Document.id == DocumentChunk.document_id)
+                .where(_FTS_TABLE.op("MATCH")(match))
+            )
+        holding = _scoped(holding, tenant, project_id, document_ids).limit(at_least)
+        if session.execute(select(func.count()).select_from(holding.subquery())).scalar_one() >= at_least:
             found.add(word)
     return found
 

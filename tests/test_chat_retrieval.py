@@ -58,8 +58,8 @@ def tenant(settings: Settings, tenants: Tenants) -> Tenant:
 def test_a_word_most_passages_hold_is_widespread_and_a_rare_one_is_not(settings: Settings, tenant: Tenant) -> None:
     with session_scope(settings.database_url) as session:
         # "item" is in all six passages, "approved" in three, "7781" in one.
-        assert widespread_words(session, ["item", "approved", "7781"], 4) == {"item"}
-        assert widespread_words(session, ["item", "approved", "7781"], 3) == {"item", "approved"}
+        assert widespread_words(session, tenant, ["item", "approved", "7781"], 4) == {"item"}
+        assert widespread_words(session, tenant, ["item", "approved", "7781"], 3) == {"item", "approved"}
 
 
 def test_a_question_keeps_its_answer_when_a_word_is_too_common_to_rank_by(
@@ -83,3 +83,23 @@ def test_when_every_word_is_too_common_they_are_searched_together(
         assert evidence.passages
         assert all("Item" in hit.passage and "approved" in hit.passage for hit in evidence.passages)
         assert {source.snippet for source in evidence.best(5)} >= {"Item 2002 is approved by the engineer."}
+
+
+def test_another_organizations_passages_never_make_a_word_widespread(
+    settings: Settings, tenant: Tenant, tenants: Tenants, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Were words counted across tenants, another organization could read this tenant's word counts from which
+    # of its own words its questions keep, and could change this tenant's answers by planting words.
+    other = tenants.caller()
+    other_tenant = Tenant(other.organization_id, Mode.test)
+    with session_scope(settings.database_url) as session:
+        plant(session, other_tenant, other.user_id, "Flood", ["Item 7781 approved."] * 3 + ["Approved item."] * 3)
+    monkeypatch.setattr(answers, "_WIDESPREAD", 4)
+    with session_scope(settings.database_url) as session:
+        assert widespread_words(session, tenant, ["item", "approved", "7781"], 4) == {"item"}
+        assert widespread_words(session, other_tenant, ["item", "approved", "7781"], 4) == {"item", "approved"}
+        evidence = answers.find_evidence(session, tenant, "Is item 7781 approved?")
+        assert [source.snippet for source in evidence.best(5)] == ["Item 7781 is approved by the engineer of record."]
+        assert {hit.document_id for hit in evidence.passages} <= {
+            hit.document_id for hit in answers.find_evidence(session, tenant, "approved 7781").passages
+        }

@@ -256,7 +256,7 @@ def _retrieve(
     # Ranking every passage that holds some word costs a moment per passage: a word thousands of passages hold
     # ("item", "project") would rank them all, to find what its rarer companions find. Those passages are read
     # only when every word is that common, and then only where all of them meet.
-    common = widespread_words(session, words, _WIDESPREAD)
+    common = widespread_words(session, tenant, words, _WIDESPREAD, project_id, document_ids)
     rarer = [word for word in words if word not in common]
     passages = [
         _Passage.of(hit)
