@@ -30,7 +30,7 @@ from chat.events import Citation, Delta, Done, Event
 from core.settings import Settings
 from storage.search import Hit
 from vault import summarize
-from vault.answers import Source
+from vault.answers import NO_ANSWER, Source
 
 
 class GeneratorFailed(Exception):
@@ -219,17 +219,24 @@ class OpenAICompatibleGenerator:
 
     async def answer(self, question: str, passages: list[Hit]) -> AsyncIterator[Event]:
         check = CitationCheck(len(passages))
-        spoke = False
+        # Nothing is shown until the answer cites a passage: a text citing none may be the model's own
+        # knowledge or invention, and a stream cannot take back what it sent (the answer is then NO_ANSWER).
+        unshown: list[str] = []
         async for token in self._tokens(prompt(question, passages)):
-            text = check.feed(token)
-            if text:
-                spoke = True
-                yield Delta(text)
-        rest = check.end()
-        if rest:
-            yield Delta(rest)
-        elif not spoke:
-            raise GeneratorFailed("the generator's answer was empty")
+            unshown.append(check.feed(token))
+            if check.cited and any(unshown):
+                yield Delta("".join(unshown))
+                unshown.clear()
+        unshown.append(check.end())
+        said = "".join(unshown)
+        if not check.cited:
+            if not said.strip():
+                raise GeneratorFailed("the generator's answer was empty")
+            yield Delta(NO_ANSWER)
+            yield Done(answered=False, citations=0, answerer="generator")
+            return
+        if said:
+            yield Delta(said)
         for index in check.cited:
             yield Citation(_source(passages[index], question))
         yield Done(answered=bool(check.cited), citations=len(check.cited), answerer="generator")

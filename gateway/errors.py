@@ -49,7 +49,7 @@ def problem_response(problem: Problem, path: str) -> Response:
 _RULE_REFUSED = 422
 
 
-def _failure_problem(failure: Failure) -> Problem:
+def failure_problem(failure: Failure) -> Problem:
     """The problem for a failure raised below the edge: its code, with every field it names."""
     errors = list(failure.errors)
     if isinstance(failure, Unsupported | Unsafe) and not errors:
@@ -70,7 +70,7 @@ def translate(exc: Exception, method: str, path: str, contract: Contract) -> Pro
     if isinstance(exc, Problem):
         return exc
     if isinstance(exc, Failure):
-        return _failure_problem(exc)
+        return failure_problem(exc)
     if isinstance(exc, HTTPException) and exc.status_code == 405:
         allowed = contract.allowed_methods(path)
         allow = ", ".join(allowed) if allowed else (exc.headers or {}).get("Allow", "")

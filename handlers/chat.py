@@ -15,7 +15,9 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from chat import conversation
 from chat.events import Event
 from chat.generator import generator_for
+from core.failures import Failure
 from gateway.auth import current_principal, current_settings, database_session
+from gateway.errors import failure_problem
 from gateway.problems import Problem
 from storage.database import session_scope
 from storage.search import require_searchable
@@ -102,6 +104,9 @@ async def _sent(events: AsyncIterator[Event]) -> AsyncIterator[ServerSentEvent]:
     except conversation.Interrupted as interrupted:
         log.warning("chat stream interrupted: %s", interrupted.reason)
         yield _error(Problem("answer_interrupted", "The answer generator stopped part-way through the answer."))
+    except Failure as failure:
+        # A document deleted between the scope check and the retrieval: a 404, told as the stream's last event.
+        yield _error(failure_problem(failure))
     except Exception:
         # The response has started: the failure can only be told as the stream's last event.
         log.exception("chat stream failed")

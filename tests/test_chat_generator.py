@@ -115,14 +115,14 @@ def hang(reply: Reply) -> None:
 
 def break_off(reply: Reply) -> None:
     reply.start()
-    reply.tokens("The anchors", " are hot-dip")
+    reply.tokens("The anchors [1]", " are hot-dip")
     # The connection closes here, with no finish and no [DONE]: a truncated answer.
 
 
 def trickle(reply: Reply) -> None:
     # Each token well within the silence allowed, the whole far past the answer's time.
     reply.start()
-    reply.tokens(*[f" word{n}" for n in range(12)], every=TIMEOUT_SECONDS / 3)
+    reply.tokens(" [1]", *[f" word{n}" for n in range(12)], every=TIMEOUT_SECONDS / 3)
     reply.finish()
 
 
@@ -132,8 +132,7 @@ SLOW_SILENCE = 1.0
 def slow(reply: Reply) -> None:
     reply.start()
     time.sleep(SLOW_SILENCE)
-    reply.tokens(*[f" word{n}" for n in range(8)], every=0.05)
-    reply.tokens(" [1].")
+    reply.tokens("Grade 55 [1]", *[f" word{n}" for n in range(8)], every=0.05)
     reply.finish()
 
 
@@ -142,13 +141,20 @@ LONG_TOKENS, LONG_EVERY = 25, 0.1
 
 def long(reply: Reply) -> None:
     reply.start()
-    reply.tokens(*[f" word{n}" for n in range(LONG_TOKENS)], every=LONG_EVERY)
+    reply.tokens("Grade 55 [1]", *[f" word{n}" for n in range(LONG_TOKENS)], every=LONG_EVERY)
+    reply.finish()
+
+
+def uncited(reply: Reply) -> None:
+    # Fluent, plausible, and cited to nothing retrieved: never shown as the answer.
+    reply.start()
+    reply.tokens("The anchors are made of", " solid gold [9] and were installed in 1850.")
     reply.finish()
 
 
 SCRIPTS: dict[str, Callable[[Reply], None]] = {
     script.__name__: script
-    for script in (cite_bogus, renumber, error_500, malformed, hang, break_off, trickle, slow, long)
+    for script in (cite_bogus, renumber, error_500, malformed, hang, break_off, trickle, slow, long, uncited)
 }
 
 
@@ -352,6 +358,22 @@ def test_a_citation_to_a_passage_not_given_is_dropped(chat: Chat) -> None:
     assert streamed.answer == answer["answer"]
     assert streamed.named("citation") == answer["citations"]
     assert streamed.named("done") == [{"answered": True, "citations": 1, "answerer": "generator", "fallback": False}]
+
+
+def test_a_generated_answer_that_cites_nothing_retrieved_is_not_shown(chat: Chat) -> None:
+    answer = ask(chat, question(chat, "uncited"))
+
+    assert answer == {
+        "answer": "The documents in scope do not answer this question.",
+        "citations": [],
+        "answered": False,
+        "answerer": "generator",
+        "fallback": False,
+    }
+    streamed = stream(chat, question(chat, "uncited"))
+    assert streamed.answer == answer["answer"]
+    assert "gold" not in "".join(line.text for line in streamed.lines)
+    assert streamed.named("done") == [{"answered": False, "citations": 0, "answerer": "generator", "fallback": False}]
 
 
 def test_citations_are_numbered_in_order_of_first_mention(chat: Chat) -> None:

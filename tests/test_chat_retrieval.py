@@ -1,14 +1,21 @@
 """Chat retrieval with words too common to rank by: left out of the any-word search, and searched together
-when every word is that common, so a question keeps its answer while the search stays small."""
+when every word is that common, so a question keeps its answer while the search stays small; counted in the
+caller's scope only. And a document that vanishes once a stream started."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import AsyncIterator
 
+import anyio
 import pytest
 from sqlalchemy.orm import Session
 
+from chat.events import Event, Progress
+from core.failures import NotFound
 from core.settings import Settings
+from handlers.chat import _sent
 from storage import documents
 from storage.blobs import new_blob_key
 from storage.database import session_scope
@@ -103,3 +110,23 @@ def test_another_organizations_passages_never_make_a_word_widespread(
         assert {hit.document_id for hit in evidence.passages} <= {
             hit.document_id for hit in answers.find_evidence(session, tenant, "approved 7781").passages
         }
+
+
+def test_a_document_deleted_once_the_stream_started_ends_it_with_a_not_found_event() -> None:
+    # The scope check answers 404 before the stream; a delete landing between it and the retrieval can only be
+    # told as the stream's last event: a 404 problem, not an internal error with a logged traceback.
+    missing = uuid.uuid4()
+
+    async def events() -> AsyncIterator[Event]:
+        yield Progress("retrieving")
+        raise NotFound("document", missing)
+
+    async def sent() -> list[str]:
+        return [str(event.event) + " " + str(event.data) async for event in _sent(events())]
+
+    first, last = anyio.run(sent)
+    assert first == 'progress {"stage":"retrieving"}'
+    name, data = last.split(" ", 1)
+    problem = json.loads(data)
+    assert (name, problem["status"], problem["code"]) == ("error", 404, "not_found")
+    assert problem["detail"] == f"No document with id {missing}"
