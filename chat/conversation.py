@@ -10,10 +10,13 @@ end, answers extractively instead.
 from __future__ import annotations
 
 import logging
+import os
+import weakref
+from asyncio import AbstractEventLoop, get_running_loop
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 
 from chat.events import Collected, Delta, Event, Progress
 from chat.extractive import extractive_answer
@@ -23,6 +26,21 @@ from vault.answers import Evidence
 log = logging.getLogger(__name__)
 
 Retrieve = Callable[[], Evidence]
+
+# A question's retrieval may rank thousands of passages: at most this many run at once in a process, so a burst
+# of questions waits its turn instead of taking every worker thread and core from the rest of the API.
+RETRIEVALS_AT_ONCE = max(1, (os.cpu_count() or 2) // 2)
+_limiters: weakref.WeakKeyDictionary[AbstractEventLoop, CapacityLimiter] = weakref.WeakKeyDictionary()
+
+
+async def retrieved(retrieve: Retrieve) -> Evidence:
+    """`retrieve()` in a worker thread, among at most RETRIEVALS_AT_ONCE."""
+    # A limiter belongs to the event loop it was made in (an in-process test runs a loop per test).
+    loop = get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = CapacityLimiter(RETRIEVALS_AT_ONCE)
+    return await to_thread.run_sync(retrieve, limiter=limiter)
 
 
 @dataclass(frozen=True)
@@ -37,7 +55,7 @@ async def answer_events(
 ) -> AsyncIterator[Event]:
     """progress(retrieving), progress(answering), delta…, citation…, done; `Interrupted` past the first delta."""
     yield Progress("retrieving")
-    evidence = await to_thread.run_sync(retrieve)
+    evidence = await retrieved(retrieve)
     yield Progress("answering", passages=len(evidence.passages))
     if generator is None or not evidence.passages:
         async for event in extractive_answer(evidence, max_citations):
@@ -66,7 +84,7 @@ async def ask(question: str, retrieve: Retrieve, max_citations: int, generator: 
     except Interrupted as interrupted:
         log.warning("chat generator stopped part-way, answering extractively: %s", interrupted.reason)
         collected = Collected()
-        evidence = await to_thread.run_sync(retrieve)
+        evidence = await retrieved(retrieve)
         async for event in extractive_answer(evidence, max_citations, fallback=True):
             collected.add(event)
     return collected

@@ -5,6 +5,8 @@ caller's scope only. And a document that vanishes once a stream started."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -12,6 +14,7 @@ import anyio
 import pytest
 from sqlalchemy.orm import Session
 
+from chat import conversation
 from chat.events import Event, Progress
 from core.failures import NotFound
 from core.settings import Settings
@@ -130,3 +133,33 @@ def test_a_document_deleted_once_the_stream_started_ends_it_with_a_not_found_eve
     problem = json.loads(data)
     assert (name, problem["status"], problem["code"]) == ("error", 404, "not_found")
     assert problem["detail"] == f"No document with id {missing}"
+
+
+def test_a_burst_of_questions_retrieves_a_few_at_a_time() -> None:
+    # Retrieval may rank thousands of passages; a burst of questions must not take every worker thread.
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    def retrieve() -> answers.Evidence:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return answers.Evidence([], [])
+
+    async def burst() -> list[bool]:
+        results: list[bool] = []
+
+        async def one() -> None:
+            results.append((await conversation.ask("anything", retrieve, 5)).as_data()["answered"])
+
+        async with anyio.create_task_group() as group:
+            for _ in range(4 * conversation.RETRIEVALS_AT_ONCE):
+                group.start_soon(one)
+        return results
+
+    assert anyio.run(burst) == [False] * (4 * conversation.RETRIEVALS_AT_ONCE)
+    assert most == conversation.RETRIEVALS_AT_ONCE
