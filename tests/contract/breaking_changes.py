@@ -56,7 +56,7 @@ from typing import Any, Literal
 
 import yaml
 
-from gateway.contract import HTTP_METHODS
+from gateway.contract import HTTP_METHODS, SAFE_LOADER
 
 __all__ = ["breaking_changes"]
 
@@ -386,7 +386,7 @@ def _major_version(document: dict[str, Any]) -> int:
 
 def _load(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        document = yaml.safe_load(handle)
+        document = yaml.load(handle, Loader=SAFE_LOADER)
     if not isinstance(document, dict):
         raise SystemExit(f"{path}: not an OpenAPI document")
     return document

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from gateway.contract import SAFE_LOADER
 from tests.conftest import ROOT
 from tests.contract.breaking_changes import breaking_changes, main
 
@@ -24,7 +25,7 @@ Mutation = Callable[[Spec], None]
 
 def _load(path: Path) -> Spec:
     with path.open(encoding="utf-8") as handle:
-        document: Spec = yaml.safe_load(handle)
+        document: Spec = yaml.load(handle, Loader=SAFE_LOADER)
     return document
 
 
