@@ -23,10 +23,13 @@ Breaking (a finding):
   alternatives;
 - a documented response status or response media type removed; in a response schema, at any
   depth: a property removed or no longer always present (dropped from `required`), a type changed,
-  a property made nullable (clients break on null);
-- a problem `code` an operation documented under a status no longer documented there. Codes are
-  documented by the `code` of an error response's examples (`example`, `examples`) and by an `enum`
-  on its schema's `code` property; a code named only in prose is not tracked;
+  a property made nullable (clients break on null), an enum value added (clients switch on
+  enums, and the generated SDK parses each into a closed Python `Enum` that raises on a value it
+  does not know);
+- a problem `code` an operation documented no longer documented: gone from its `x-error-codes`,
+  or from under a status where the `code` of an error response's examples (`example`,
+  `examples`) or an `enum` on its schema's `code` property named it; a code named only in prose is
+  not tracked (a rename is a removal);
 - `x-mcp` turned false (the MCP tool disappears); any change of `x-scope` (a key that could call the
   operation may now get 403; scopes are not ranked, so even a "weaker" scope counts);
 - deprecation: a deprecated operation without `x-deprecated-at` and `x-sunset`, with a sunset less
@@ -35,10 +38,9 @@ Breaking (a finding):
 Not breaking, by policy:
 - an `x-cost` change: costs are tuned to load and every answer advertises what it drew
   (`X-RateLimit-Cost`, `RateLimit`), so clients read them instead of hard-coding them;
-- a response enum widened: clients must tolerate values they do not know yet (a new `status` or
-  `error_code`), as they must tolerate new response properties;
+- a request enum widened (a value more is accepted);
 - additions: operations, methods, optional parameters and request properties, response properties,
-  statuses and codes; and edits of descriptions, summaries and examples.
+  statuses and codes (in `x-error-codes` too); and edits of descriptions, summaries and examples.
 
 Not checked: headers of responses, response constraints (e.g. a longer `maxLength`), `oneOf`/`anyOf`
 alternatives beyond their position, and parameter serialization (`style`, `explode`).
@@ -212,6 +214,8 @@ class _Comparison:
             self.report("x-mcp", "no longer exposed to MCP clients")
         if old.get("x-scope") != new.get("x-scope"):
             self.report("x-scope", f"changed from {old.get('x-scope')!r} to {new.get('x-scope')!r}")
+        for code in sorted(set(old.get("x-error-codes", [])) - set(new.get("x-error-codes", []))):
+            self.report("x-error-codes", f"error code {code!r} no longer documented")
         old_sunset, new_sunset = _as_date(old.get("x-sunset")), _as_date(new.get("x-sunset"))
         if old.get("deprecated") and old_sunset and new_sunset and new_sunset < old_sunset:
             self.report("x-sunset", f"moved earlier, from {old_sunset} to {new_sunset}")
@@ -277,8 +281,8 @@ class _Comparison:
             return
         if direction == "request":
             self.request_constraints(at, old_schema, new_schema)
-        elif new_schema.get("nullable") and not old_schema.get("nullable"):
-            self.report(at, "may now be null")
+        else:
+            self.response_constraints(at, old_schema, new_schema)
         self.properties(where, pointer, old_schema, new_schema, direction)
         for keyword, step in (("items", "[]"), ("additionalProperties", "/*")):
             if isinstance(old_schema.get(keyword), dict) and isinstance(new_schema.get(keyword), dict):
@@ -312,6 +316,16 @@ class _Comparison:
             if keyword in new and new[keyword] != old.get(keyword):
                 change = "changed" if keyword in old else "added"
                 self.report(at, f"{keyword} {change}: {new[keyword]!r}")
+
+    def response_constraints(self, at: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+        if new.get("nullable") and not old.get("nullable"):
+            self.report(at, "may now be null")
+        if "enum" in old:
+            added = [value for value in new.get("enum", []) if value not in old["enum"]]
+            if "enum" not in new:
+                self.report(at, f"no longer limited to {old['enum']!r}")
+            elif added:
+                self.report(at, f"enum now also answers {', '.join(repr(value) for value in added)}")
 
     def properties(
         self, where: str, pointer: str, old: dict[str, Any], new: dict[str, Any], direction: Direction

@@ -203,6 +203,19 @@ def narrow_a_request_enum(spec: Spec) -> None:
     _schema(spec, "Scope")["enum"].remove("webhooks:admin")
 
 
+@breaks("GET /vault/documents (vault.list_documents) parameter 'status' (query): enum no longer accepts 'failed'")
+def narrow_a_parameter_enum(spec: Spec) -> None:
+    # Inline, as `DocumentStatus` itself also shapes responses.
+    narrowed = {"type": "string", "enum": ["pending", "processing", "ready"]}
+    _parameter(spec, "get", "/vault/documents", "status")["schema"] = narrowed
+
+
+@breaks("GET /meta/whoami (meta.whoami) response 200 application/json /auth_kind: enum now also answers 'service_account'")
+def widen_a_response_enum(spec: Spec) -> None:
+    # A client switching on `auth_kind`, and the SDK's generated `Enum`, meet a value they cannot handle.
+    _schema(spec, "Principal")["properties"]["auth_kind"]["enum"].append("service_account")
+
+
 @breaks("POST /projects (vault.create_project) request body application/json /name: maxLength lowered from 200 to 100")
 def lower_a_max_length(spec: Spec) -> None:
     _schema(spec, "ProjectCreate")["properties"]["name"]["maxLength"] = 100
@@ -333,8 +346,15 @@ def raise_a_cost(spec: Spec) -> None:
 
 
 @keeps
-def widen_a_response_enum(spec: Spec) -> None:
-    _schema(spec, "DocumentStatus")["enum"].append("archived")
+def widen_a_request_enum(spec: Spec) -> None:
+    # Inline, as `DocumentStatus` itself also shapes responses, where a value more is a break.
+    widened = {"type": "string", "enum": ["pending", "processing", "ready", "failed", "archived"]}
+    _parameter(spec, "get", "/vault/documents", "status")["schema"] = widened
+
+
+@keeps
+def narrow_a_response_enum(spec: Spec) -> None:
+    _schema(spec, "Principal")["properties"]["auth_kind"]["enum"].remove("oauth")
 
 
 @keeps
