@@ -210,7 +210,9 @@ def narrow_a_parameter_enum(spec: Spec) -> None:
     _parameter(spec, "get", "/vault/documents", "status")["schema"] = narrowed
 
 
-@breaks("GET /meta/whoami (meta.whoami) response 200 application/json /auth_kind: enum now also answers 'service_account'")
+@breaks(
+    "GET /meta/whoami (meta.whoami) response 200 application/json /auth_kind: enum now also answers 'service_account'"
+)
 def widen_a_response_enum(spec: Spec) -> None:
     # A client switching on `auth_kind`, and the SDK's generated `Enum`, meet a value they cannot handle.
     _schema(spec, "Principal")["properties"]["auth_kind"]["enum"].append("service_account")
