@@ -125,31 +125,37 @@ def widespread_words(
     that far): words too common to rank a question's passages by.
 
     Counted in the tenant's scope, as a search is: how common a word is elsewhere must neither show in an
-    answer (an oracle on other tenants' text) nor change it.
+    answer (an oracle on other tenants' text) nor change it. The index alone is counted first, without the
+    joins a scope needs: a word fewer passages of the whole index hold is not widespread in any scope.
     """
-    postgresql = session.get_bind().dialect.name == "postgresql"
     found = set()
     for word in words:
         match = _quoted([[word]], any_term=False)
-        if postgresql:
-            holding: Select[Any] = (
-                select(literal_column("1"))
-                .select_from(DocumentChunk)
-                .join(Document, Document.id == DocumentChunk.document_id)
-                .where(_SEARCH_VECTOR.op("@@")(func.websearch_to_tsquery("english", match)))
-            )
-        else:
-            holding = (
-                select(literal_column("1"))
-                .select_from(_FTS)
-                .join(DocumentChunk, DocumentChunk.id == literal_column("document_chunks_fts.rowid"))
-                .join(Document, Document.id == DocumentChunk.document_id)
-                .where(_FTS_TABLE.op("MATCH")(match))
-            )
-        holding = _scoped(holding, tenant, project_id, document_ids).limit(at_least)
-        if session.execute(select(func.count()).select_from(holding.subquery())).scalar_one() >= at_least:
+        if _count(session, _holding(session, match), at_least) < at_least:
+            continue
+        in_scope = _scoped(_holding(session, match, scoped=True), tenant, project_id, document_ids)
+        if _count(session, in_scope, at_least) >= at_least:
             found.add(word)
     return found
+
+
+def _holding(session: Session, match: str, *, scoped: bool = False) -> Select[Any]:
+    """The passages of the whole index that match (joined to their documents when the count is `scoped`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        statement: Select[Any] = (
+            select(literal_column("1"))
+            .select_from(DocumentChunk)
+            .where(_SEARCH_VECTOR.op("@@")(func.websearch_to_tsquery("english", match)))
+        )
+    else:
+        statement = select(literal_column("1")).select_from(_FTS).where(_FTS_TABLE.op("MATCH")(match))
+        if scoped:
+            statement = statement.join(DocumentChunk, DocumentChunk.id == literal_column("document_chunks_fts.rowid"))
+    return statement.join(Document, Document.id == DocumentChunk.document_id) if scoped else statement
+
+
+def _count(session: Session, statement: Select[Any], at_most: int) -> int:
+    return int(session.execute(select(func.count()).select_from(statement.limit(at_most).subquery())).scalar_one())
 
 
 def passages_of(session: Session, tenant: Tenant, document_ids: list[uuid.UUID], *, each: int) -> list[Hit]:
