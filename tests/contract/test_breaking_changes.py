@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -497,3 +498,43 @@ def test_the_module_runs_as_a_command_and_passes_an_unchanged_spec() -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("No breaking change")
+
+
+SPEC_CHECK = ROOT / "scripts" / "spec-check.sh"
+
+
+def _spec_check(*arguments: str, lint: str) -> subprocess.CompletedProcess[str]:
+    # `true`/`false` stand in for the Node lint, which tests/ runs on its own; this proves the wiring.
+    return subprocess.run(
+        [str(SPEC_CHECK), *arguments],
+        cwd=ROOT,
+        env={**os.environ, "SPEC_LINT": lint, "PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_spec_check_passes_the_current_contract() -> None:
+    result = _spec_check(lint="true")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No breaking change against openapi/released/v2.0.0.yaml" in result.stdout
+
+
+def test_spec_check_fails_on_a_break_and_names_it(tmp_path: Path) -> None:
+    current = _load(CURRENT_PATH)
+    add_a_required_parameter(current)
+    (tmp_path / "openapi.yaml").write_text(yaml.safe_dump(current), encoding="utf-8")
+
+    result = _spec_check(str(RELEASED_PATH), str(tmp_path / "openapi.yaml"), lint="true")
+
+    assert result.returncode == 1
+    assert "GET /projects (vault.list_projects) parameter 'owner' (query): required parameter added" in result.stdout
+
+
+def test_spec_check_fails_when_the_lint_does_and_still_runs_the_guard() -> None:
+    result = _spec_check(lint="false")
+
+    assert result.returncode == 1
+    assert "No breaking change" in result.stdout
