@@ -4,7 +4,8 @@ Every way it can fail is one exception, raised where the failure is seen
 (the HTTP client's own errors are translated once, in `_translated`)::
 
     GeneratorFailed   unreachable, a non-2xx status, a malformed or truncated stream, no token
-                      within `chat_timeout_seconds`, the answer still running at `chat_answer_seconds`
+                      within `chat_timeout_seconds`, the answer still running at `chat_answer_seconds`,
+                      longer than its bound in bytes (or one line of it longer than `_LONGEST_LINE`)
 
 The answer's citations are checked as they stream (`CitationCheck`): that
 check, not the prompt, is what keeps the answer to what was retrieved.
@@ -17,14 +18,13 @@ import functools
 import json
 import re
 import weakref
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
 import httpx
-from httpx_sse import aconnect_sse
 
 from chat.events import Citation, Delta, Done, Event
 from core.settings import Settings
@@ -68,18 +68,32 @@ def prompt(question: str, passages: list[Hit]) -> list[dict[str, str]]:
     ]
 
 
-_MARKER = re.compile(r"\d+(?:\s*,\s*\d+)*", re.ASCII)
-_MARKER_SO_FAR = re.compile(r"\d+(?:\s*,\s*\d+)*\s*,?\s*", re.ASCII)
-# Held back no longer than this: past it, "[" opened no citation.
-_LONGEST_MARKER = 32
+# A citation marker: brackets (ASCII or full-width) around numbers, ranges and separators, spaced any way and in
+# any script's digits (int() reads them all): [2], [ 3], [1, 4], [1-3], and the same in full-width characters.
+_LIST = r"[\d\s,;\-\u2013\uff0c\u3001]"  # en dash, full-width and ideographic commas
+_MARKER = re.compile(rf"[\[\uff3b]({_LIST}*)[\]\uff3d]")
+_LIST_SO_FAR = re.compile(rf"{_LIST}*")
+_CITED = re.compile(r"(\d+)\s*[-\u2013]\s*(\d+)|(\d+)")
+_BETWEEN = re.compile(r"[\s,;\uff0c\u3001]*")
+_DIGIT = re.compile(r"\d")
+_OPENING, _CLOSING = "[\uff3b", "]\uff3d"
+# Held back no longer than this (a list of all 20 passages, spaced, fits): a longer list is no citation, and is
+# dropped rather than shown with numbers that match no citation.
+_LONGEST_MARKER = 128
+# Spaces before a marker are held back with it (a dropped marker takes them along), but only this many.
+_SPACES_HELD = 32
+# No passage has a longer number; int() refuses digit strings past 4300 digits, and costs quadratic time to them.
+_LONGEST_NUMBER = 9
 
 
 class CitationCheck:
     """The generator's text as it streams, with its citation markers checked and renumbered.
 
-    `[n]` (or `[n, m]`) naming a passage given becomes `[k]`, k the order of that passage's first mention, so
-    the k-th citation event is the source of `[k]`; a number no passage has is dropped, with the spaces
-    before it. A marker is held back until it closes, since it may arrive split across tokens.
+    `[n]` (or `[n, m]`, `[n-m]`) naming a passage given becomes `[k]`, k the order of that passage's first
+    mention, so the k-th citation event is the source of `[k]`; a number no passage has is dropped, with the
+    spaces before its marker, and so is a bracketed list of numbers that is not a list of citations. A marker is
+    held back until it closes, since it may arrive split across tokens. Each piece of text is read whole, by
+    regular expressions, and what is held back is bounded: a hostile stream costs time in proportion to its size.
     """
 
     def __init__(self, passages: int) -> None:
@@ -87,47 +101,94 @@ class CitationCheck:
         # Indexes into the passages, in the order the answer first cites them.
         self.cited: list[int] = []
         self._held = ""
+        # Inside a marker too long to hold: its text is dropped up to its end.
+        self._skipping = False
 
     def feed(self, text: str) -> str:
         """The part of the text so far that can be shown: everything but a marker (and spaces) still open."""
-        return "".join(self._take(char) for char in text)
+        if self._skipping:
+            text = self._skipped(text)
+            if self._skipping:
+                return ""
+        text, self._held = self._held + text, ""
+        shown: list[str] = []
+        position = 0
+        for match in _MARKER.finditer(text):
+            before = text[position : match.start()]
+            marker = self._renumbered(match.group(1))
+            if marker is None:
+                shown += (before, match.group())
+            else:
+                shown += (before if marker else before.rstrip(" "), marker)
+            position = match.end()
+        shown.append(self._hold(text[position:]))
+        return "".join(shown)
 
     def end(self) -> str:
-        """What was held back when the text ends (an unclosed "[12" is text, not a citation)."""
+        """What was held back when the text ends: spaces, or a "[" that opened nothing (an unclosed "[12", the
+        text cut off mid-marker, is dropped: its number may match no citation)."""
         held, self._held = self._held, ""
-        return held
-
-    def _take(self, char: str) -> str:
-        held = self._held
-        bracket = held.find("[")
-        if bracket < 0:
-            if char in " [":
-                self._held += char
-                return ""
-            self._held = ""
-            return held + char
-        body = held[bracket + 1 :]
-        if char == "]" and _MARKER.fullmatch(body):
-            self._held = ""
-            return self._renumbered(held[:bracket], body)
-        if len(held) < _LONGEST_MARKER and _MARKER_SO_FAR.fullmatch(body + char):
-            self._held += char
+        if self._skipping:
+            self._skipping = False
             return ""
-        # Not a citation after all: the held text is text, and this character starts afresh.
-        self._held = ""
-        return held + self._take(char)
+        opening = max(held.rfind(bracket) for bracket in _OPENING)
+        return "" if opening >= 0 and _DIGIT.search(held, opening) else held
 
-    def _renumbered(self, spaces: str, body: str) -> str:
+    def _hold(self, tail: str) -> str:
+        """`tail` (holding no whole marker) but what may open one: a marker's start, and spaces before it."""
+        opening = max(tail.rfind(bracket) for bracket in _OPENING)
+        if opening >= 0 and _LIST_SO_FAR.fullmatch(tail, opening + 1):
+            if len(tail) - opening - 1 > _LONGEST_MARKER:
+                self._skipping = True
+                return tail[:opening].rstrip(" ")
+        else:
+            opening = len(tail)
+        shown = tail[:opening].rstrip(" ")
+        start = max(len(shown), opening - _SPACES_HELD)
+        self._held = tail[start:]
+        return tail[:start]
+
+    def _skipped(self, text: str) -> str:
+        """The text after the end of the marker being dropped (its closing bracket, or the first character no
+        marker holds), if it ends in `text`."""
+        end = _LIST_SO_FAR.match(text)
+        assert end is not None  # it matches the empty string
+        rest = text[end.end() :]
+        if not rest:
+            return ""
+        self._skipping = False
+        return rest[1:] if rest[0] in _CLOSING else rest
+
+    def _renumbered(self, body: str) -> str | None:
+        """The marker with `body` between its brackets, renumbered ("" if it names no passage given), or None if
+        it holds no number at all (`[ ]` is text)."""
+        if not _DIGIT.search(body):
+            return None
         shown: list[str] = []
-        for number in (int(digits) for digits in re.findall(r"\d+", body)):
-            if not 1 <= number <= self.passages:
-                continue
+        for number in self._numbers(body) if len(body) <= _LONGEST_MARKER else []:
             if number - 1 not in self.cited:
                 self.cited.append(number - 1)
             marker = f"[{self.cited.index(number - 1) + 1}]"
             if marker not in shown:
                 shown.append(marker)
-        return spaces + "".join(shown) if shown else ""
+        return "".join(shown)
+
+    def _numbers(self, body: str) -> list[int]:
+        """The passage numbers `body` names, in order; none unless it is a list of numbers and ranges."""
+        numbers: list[int] = []
+        position = 0
+        for cited in _CITED.finditer(body):
+            if not _BETWEEN.fullmatch(body, position, cited.start()):
+                return []
+            first, last, single = cited.groups()
+            low, high = (first, last) if single is None else (single, single)
+            numbers += range(max(_number(low), 1), min(_number(high), self.passages) + 1)
+            position = cited.end()
+        return numbers if _BETWEEN.fullmatch(body, position) else []
+
+
+def _number(digits: str) -> int:
+    return int(digits) if len(digits) <= _LONGEST_NUMBER else 0
 
 
 def excerpt(passage: Hit, question: str) -> str:
@@ -143,6 +204,18 @@ def _source(passage: Hit, question: str) -> Source:
     )
 
 
+# Read from the generator at most: per line of its stream (a chunk carrying one token is a few hundred bytes of
+# JSON), and per token asked for, in all; past either, the answer failed. Unbounded, one endless line or stream
+# would take the process's memory, and its reading the event loop.
+_LONGEST_LINE = 64 * 1024
+_BYTES_PER_TOKEN = 1024
+# Asked of the generator: a stream, never compressed (a few kilobytes of gzip inflate to gigabytes).
+_STREAM_HEADERS = {"Accept": "text/event-stream", "Accept-Encoding": "identity", "Cache-Control": "no-store"}
+# Answers streaming at once from one process (more wait for a connection, up to `chat_timeout_seconds`, then fall
+# back): each holds a connection and up to its bound in bytes.
+_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=16)
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """What the generator is configured with: one generator (and one HTTP client) serves each."""
@@ -153,6 +226,7 @@ class Endpoint:
     api_key: str | None = field(repr=False)
     timeout_seconds: float
     answer_seconds: float
+    max_tokens: int
 
     @classmethod
     def of(cls, settings: Settings) -> Endpoint | None:
@@ -165,22 +239,94 @@ class Endpoint:
             key,
             settings.chat_timeout_seconds,
             settings.chat_answer_seconds,
+            settings.chat_max_tokens,
         )
 
     @property
     def completions_url(self) -> str:
         return f"{self.base_url}/chat/completions"
 
+    @property
+    def logged_url(self) -> str:
+        """`completions_url` as messages and logs show it: without the `user:password@` it may carry."""
+        return self.scrubbed(self.completions_url)
+
+    @property
+    def most_bytes(self) -> int:
+        """The most of the generator's stream read for one answer."""
+        return max(self.max_tokens * _BYTES_PER_TOKEN, _LONGEST_LINE)
+
+    def scrubbed(self, text: str) -> str:
+        """`text` without the base URL's userinfo, wherever it shows it."""
+        authority = re.split(r"[/?#]", self.base_url.partition("://")[2], maxsplit=1)[0]
+        userinfo = authority.rpartition("@")[0]
+        return text.replace(f"{userinfo}@", "").replace(userinfo, "…") if userinfo else text
+
 
 @contextmanager
 def _translated(endpoint: Endpoint) -> Iterator[None]:
-    """The HTTP client's failures as GeneratorFailed (naming the endpoint, never its key)."""
+    """The HTTP client's failures as GeneratorFailed (naming the endpoint, never its key or userinfo)."""
     try:
         yield
     except httpx.TimeoutException as exc:
-        raise GeneratorFailed(f"{endpoint.completions_url}: no answer within {endpoint.timeout_seconds} s") from exc
+        raise GeneratorFailed(f"{endpoint.logged_url}: no answer within {endpoint.timeout_seconds} s") from exc
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise GeneratorFailed(f"{endpoint.completions_url}: {type(exc).__name__}: {exc}") from exc
+        failure = endpoint.scrubbed(f"{type(exc).__name__}: {exc}")
+        raise GeneratorFailed(f"{endpoint.logged_url}: {failure}") from exc
+
+
+def _require_event_stream(endpoint: Endpoint, response: httpx.Response) -> None:
+    """GeneratorFailed unless `response` is a success, an event stream, and not compressed."""
+    if not response.is_success:
+        raise GeneratorFailed(f"{endpoint.logged_url} answered {response.status_code}")
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise GeneratorFailed(f"{endpoint.logged_url} answered in {encoding!r:.40} encoding, not identity as asked")
+    media_type = response.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+    if media_type != "text/event-stream":
+        raise GeneratorFailed(f"{endpoint.logged_url} answered {media_type!r:.60}, not an event stream")
+
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+async def _event_data(chunks: AsyncIterator[bytes], most_bytes: int) -> AsyncGenerator[list[str], None]:
+    """The data of the Server-Sent Events in `chunks`, a list per chunk read (the events it completes), read
+    within `most_bytes` in all and `_LONGEST_LINE` a line; GeneratorFailed past either. (httpx-sse reads a line
+    whole, however long it grows.)"""
+    received = 0
+    line = bytearray()
+    data: list[str] = []
+    after_cr = False
+    async for chunk in chunks:
+        events: list[str] = []
+        received += len(chunk)
+        if received > most_bytes:
+            raise GeneratorFailed(f"the answer ran past {most_bytes} bytes")
+        if after_cr and chunk.startswith(b"\n"):
+            chunk = chunk[1:]  # the rest of a CRLF split between reads
+        after_cr = chunk.endswith(b"\r")
+        *ended, rest = _LINE_END.split(chunk)
+        for piece in ended:
+            line += piece
+            _require_short(line)
+            text = line.decode("utf-8", "replace")
+            line.clear()
+            if not text and data:
+                events.append("\n".join(data))
+                data.clear()
+            field_name, _colon, value = text.partition(":")
+            if field_name == "data":
+                data.append(value.removeprefix(" "))
+        line += rest
+        _require_short(line)
+        if events:
+            yield events
+
+
+def _require_short(line: bytearray) -> None:
+    if len(line) > _LONGEST_LINE:
+        raise GeneratorFailed(f"a line of the stream ran past {_LONGEST_LINE} bytes")
 
 
 def _chunk_content(data: str) -> tuple[str, bool]:
@@ -188,13 +334,35 @@ def _chunk_content(data: str) -> tuple[str, bool]:
     try:
         chunk = json.loads(data)
         if "error" in chunk:
-            raise GeneratorFailed(f"the generator reported an error: {chunk['error']!r:.200}")
+            raise GeneratorFailed(f"the generator reported an error: {_error_kind(chunk['error'])}")
         choices = chunk["choices"]
         # A chunk with no choices (a usage report, say) carries no text.
         content = "".join(choice["delta"].get("content") or "" for choice in choices)
         return content, any(choice.get("finish_reason") for choice in choices)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise GeneratorFailed(f"not a chat-completions chunk: {data[:200]!r}") from exc
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        # Not the chunk's text: it is the generator's, and may echo what it was sent.
+        raise GeneratorFailed(f"not a chat-completions chunk ({len(data)} characters; {type(exc).__name__})") from exc
+
+
+def _batch_content(batch: list[str]) -> tuple[str, bool]:
+    """The text of the chunks in `batch` up to the answer's end, and whether it ended: at [DONE], or at the chunk
+    with a `finish_reason` (some servers keep the connection open after it, sending no [DONE])."""
+    content: list[str] = []
+    for data in batch:
+        if data == "[DONE]":
+            return "".join(content), True
+        text, finishing = _chunk_content(data)
+        content.append(text)
+        if finishing:
+            return "".join(content), True
+    return "".join(content), False
+
+
+def _error_kind(error: object) -> str:
+    """An error object's `type` and `code`; never its message, which may quote the request (a key it refused)."""
+    kind = error if isinstance(error, dict) else {}
+    named = [f"{name}={kind[name]!r:.60}" for name in ("type", "code") if isinstance(kind.get(name), str | int)]
+    return ", ".join(named) or "no type or code"
 
 
 class OpenAICompatibleGenerator:
@@ -212,8 +380,10 @@ class OpenAICompatibleGenerator:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            headers = {"Authorization": f"Bearer {self.endpoint.api_key}"} if self.endpoint.api_key else {}
-            client = httpx.AsyncClient(timeout=self.endpoint.timeout_seconds, headers=headers)
+            headers = dict(_STREAM_HEADERS)
+            if self.endpoint.api_key:
+                headers["Authorization"] = f"Bearer {self.endpoint.api_key}"
+            client = httpx.AsyncClient(timeout=self.endpoint.timeout_seconds, headers=headers, limits=_LIMITS)
             self._clients[loop] = client
         return client
 
@@ -223,8 +393,9 @@ class OpenAICompatibleGenerator:
         # knowledge or invention, and a stream cannot take back what it sent (the answer is then NO_ANSWER).
         unshown: list[str] = []
         async for token in self._tokens(prompt(question, passages)):
-            unshown.append(check.feed(token))
-            if check.cited and any(unshown):
+            if shown := check.feed(token):
+                unshown.append(shown)
+            if check.cited and unshown:
                 yield Delta("".join(unshown))
                 unshown.clear()
         unshown.append(check.end())
@@ -244,38 +415,34 @@ class OpenAICompatibleGenerator:
     async def _tokens(self, messages: list[dict[str, str]]) -> AsyncIterator[str]:
         """The answer's text as it arrives; GeneratorFailed on any failure, silence or overrun."""
         endpoint = self.endpoint
-        body: dict[str, Any] = {"messages": messages, "stream": True}
+        body: dict[str, Any] = {"messages": messages, "stream": True, "max_tokens": endpoint.max_tokens}
         if endpoint.model:
             # Unset, the server's own default model answers (local servers often serve just one).
             body["model"] = endpoint.model
         deadline = anyio.current_time() + endpoint.answer_seconds
         with _translated(endpoint):
-            async with aconnect_sse(self._client(), "POST", endpoint.completions_url, json=body) as source:
-                if not source.response.is_success:
-                    raise GeneratorFailed(f"{endpoint.completions_url} answered {source.response.status_code}")
-                events = source.aiter_sse()
-                finished = False
-                last_token = anyio.current_time()
-                while True:
-                    # Bounded per wait, never across a `yield`: a cancel scope must not span the consumer's code.
-                    quiet_until = min(last_token + endpoint.timeout_seconds, deadline)
-                    with anyio.move_on_after(quiet_until - anyio.current_time()) as waiting:
-                        event = await anext(events, None)
-                    if waiting.cancelled_caught:
-                        if quiet_until == deadline:
-                            raise GeneratorFailed(f"the answer took longer than {endpoint.answer_seconds} s")
-                        raise GeneratorFailed(f"no token within {endpoint.timeout_seconds} s")
-                    if event is None:
-                        break
-                    if event.data == "[DONE]":
-                        return
-                    content, finishing = _chunk_content(event.data)
-                    finished = finished or finishing
-                    if content:
-                        last_token = anyio.current_time()
-                        yield content
-                if not finished:
-                    raise GeneratorFailed("the stream ended before the answer did")
+            async with self._client().stream("POST", endpoint.completions_url, json=body) as response:
+                _require_event_stream(endpoint, response)
+                async with aclosing(_event_data(response.aiter_raw(), endpoint.most_bytes)) as events:
+                    last_token = anyio.current_time()
+                    ended = False
+                    while not ended:
+                        # Bounded per wait, never across a `yield`: a cancel scope must not span the consumer's code.
+                        quiet_until = min(last_token + endpoint.timeout_seconds, deadline)
+                        with anyio.move_on_after(quiet_until - anyio.current_time()) as waiting:
+                            batch = await anext(events, None)
+                        if waiting.cancelled_caught:
+                            if quiet_until == deadline:
+                                raise GeneratorFailed(f"the answer took longer than {endpoint.answer_seconds} s")
+                            raise GeneratorFailed(f"no token within {endpoint.timeout_seconds} s")
+                        if batch is None:
+                            raise GeneratorFailed("the stream ended before the answer did")
+                        content, ended = _batch_content(batch)
+                        if content:
+                            last_token = anyio.current_time()
+                            # The tokens of one read go out together: a burst of thousands is one event, not
+                            # thousands, each costing the event loop its way through to the client.
+                            yield content
 
 
 @functools.cache

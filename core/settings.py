@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     chat_api_key: SecretStr | None = None
     chat_timeout_seconds: float = 15.0
     chat_answer_seconds: float = 120.0
+    # Sent as the answer's `max_tokens`; also bounds what is read of the generator's stream (1 KiB a token).
+    chat_max_tokens: int = 1024
     # A streamed answer sends a keep-alive comment after this long without an event (proxies drop idle streams).
     chat_keepalive_seconds: float = 15.0
 

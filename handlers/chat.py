@@ -89,6 +89,9 @@ async def stream(*, body: dict[str, Any]) -> EventSourceResponse:
         ping=settings.chat_keepalive_seconds,
         ping_message_factory=_keepalive,
         sep=_SEPARATOR,
+        # A client that takes no bytes for as long as the generator may go silent is gone: its stream ends, and
+        # with it the request to the generator, which would otherwise wait on the blocked send, past any deadline.
+        send_timeout=settings.chat_timeout_seconds,
     )
 
 

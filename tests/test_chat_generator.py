@@ -6,13 +6,17 @@ through uvicorn on loopback, as a client sees it.
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import io
 import json
 import re
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -21,7 +25,8 @@ from typing import Any
 import httpx
 import pytest
 
-from chat.generator import CitationCheck
+from chat.generator import CitationCheck, Endpoint, GeneratorFailed, OpenAICompatibleGenerator
+from core.settings import Settings
 from gateway.contract import load_contract
 from storage import documents
 from storage.blobs import LocalBlobStore, new_blob_key
@@ -36,6 +41,10 @@ API_KEY = f"sk-fake-{secrets.token_hex(12)}"
 TIMEOUT_SECONDS = 1.5
 ANSWER_SECONDS = 3.0
 KEEPALIVE_SECONDS = 0.2
+# What the gateway reads of one answer at most is VAULTGATE_CHAT_MAX_TOKENS at 1 KiB a token: here more than
+# the socket buffers between the gateway and a client that reads nothing hold (a few MB on Linux).
+MAX_TOKENS = 8000
+MOST_BYTES = MAX_TOKENS * 1024
 QUESTION = "What grade are the curtain wall anchors?"
 DOCUMENTS = {
     "Submittal 014 - curtain wall anchors": [
@@ -49,6 +58,19 @@ SENTENCES = {sentence for paragraphs in DOCUMENTS.values() for sentence in parag
 
 
 # ---- the fake generator --------------------------------------------------------------------------------------------
+
+
+DONE = "data: [DONE]\n\n"
+
+
+def chunk_line(delta: Json, finish_reason: str | None) -> str:
+    chunk = {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "model": "fake-model",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+    }
+    return f"data: {json.dumps(chunk)}\n\n"
 
 
 class Reply:
@@ -69,17 +91,15 @@ class Reply:
             self._chunk({"content": text}, None)
 
     def finish(self) -> None:
+        self.stop()
+        self.write(DONE)
+
+    def stop(self) -> None:
+        """The answer's last chunk (`finish_reason`), which [DONE] follows."""
         self._chunk({}, "stop")
-        self.write("data: [DONE]\n\n")
 
     def _chunk(self, delta: Json, finish_reason: str | None) -> None:
-        chunk = {
-            "id": "chatcmpl-fake",
-            "object": "chat.completion.chunk",
-            "model": "fake-model",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
-        }
-        self.write(f"data: {json.dumps(chunk)}\n\n")
+        self.write(chunk_line(delta, finish_reason))
 
     def write(self, text: str) -> None:
         self.handler.wfile.write(text.encode())
@@ -152,9 +172,97 @@ def uncited(reply: Reply) -> None:
     reply.finish()
 
 
+def oversized(reply: Reply) -> None:
+    # Cited only at the end, past what the gateway reads: nothing was shown when it gives up.
+    reply.start()
+    reply.tokens(*["word " * 800] * (MOST_BYTES // 4000 + 10), "Grade 55 [1].")
+    reply.finish()
+
+
+def long_line(reply: Reply) -> None:
+    # One line of the stream longer than a line may be, though well within the answer's bound.
+    reply.start()
+    reply.tokens("Grade 55 [1] " + "word " * 20_000)
+    reply.finish()
+
+
+def gzipped(reply: Reply) -> None:
+    # Compressed though asked not to be: a few kilobytes of it could inflate to gigabytes.
+    body = gzip.compress((chunk_line({"content": "Grade 55 [1]."}, "stop") + DONE).encode())
+    reply.handler.send_response(200)
+    reply.handler.send_header("Content-Type", "text/event-stream")
+    reply.handler.send_header("Content-Encoding", "gzip")
+    reply.handler.send_header("Content-Length", str(len(body)))
+    reply.handler.end_headers()
+    reply.handler.wfile.write(body)
+
+
+def deep_json(reply: Reply) -> None:
+    reply.start()
+    reply.write(f"data: {'[' * 25_000}{']' * 25_000}\n\n")
+
+
+def crlf(reply: Reply) -> None:
+    # Lines ended by CRLF (a CRLF split between two reads), comments, and one chunk's data over two data lines.
+    reply.start()
+    reply.write(": an upstream proxy's comment\r\n\r")
+    reply.write("\n" + chunk_line({"content": "Grade 55 [1]"}, None).replace("\n", "\r\n"))
+    chunk = json.loads(chunk_line({"content": " and galvanized [3]."}, None).removeprefix("data: "))
+    reply.write("".join(f"data: {line}\r\n" for line in json.dumps(chunk, indent=1).splitlines()) + "\r\n")
+    reply.finish()
+
+
+LEAKED_MESSAGE = f"Incorrect API key provided: {API_KEY}"
+
+
+def error_chunk(reply: Reply) -> None:
+    # OpenAI's error object; its message quotes the request, here the key.
+    reply.start()
+    error = {"message": LEAKED_MESSAGE, "type": "invalid_request_error", "code": "invalid_api_key"}
+    reply.write(f"data: {json.dumps({'error': error})}\n\n")
+
+
+def finish_then_silence(reply: Reply) -> None:
+    # The answer's last chunk, then neither [DONE] nor a close (as some servers do).
+    reply.start()
+    reply.tokens("Grade 55 [1].")
+    reply.stop()
+    time.sleep(TIMEOUT_SECONDS + 1)
+
+
+def flood(reply: Reply) -> None:
+    # More than a client's socket holds, within the answer's bound; then the connection stays open, and the
+    # gateway closing it is seen by a write failing.
+    reply.start()
+    reply.tokens("Grade 55 [1]", *[" word" * 200] * (MOST_BYTES * 7 // 8 // 1000))
+    reply.finish()
+    for _ in range(200):
+        time.sleep(0.05)
+        reply.write(": still here\n\n")
+
+
 SCRIPTS: dict[str, Callable[[Reply], None]] = {
     script.__name__: script
-    for script in (cite_bogus, renumber, error_500, malformed, hang, break_off, trickle, slow, long, uncited)
+    for script in (
+        cite_bogus,
+        renumber,
+        error_500,
+        malformed,
+        hang,
+        break_off,
+        trickle,
+        slow,
+        long,
+        uncited,
+        oversized,
+        long_line,
+        gzipped,
+        deep_json,
+        error_chunk,
+        finish_then_silence,
+        flood,
+        crlf,
+    )
 }
 
 
@@ -258,6 +366,7 @@ def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chat]:
         "VAULTGATE_CHAT_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS),
         "VAULTGATE_CHAT_ANSWER_SECONDS": str(ANSWER_SECONDS),
         "VAULTGATE_CHAT_KEEPALIVE_SECONDS": str(KEEPALIVE_SECONDS),
+        "VAULTGATE_CHAT_MAX_TOKENS": str(MAX_TOKENS),
     }
     try:
         with running_server(directory, seed_examples=False, extra_env=env) as server:
@@ -376,6 +485,13 @@ def test_a_generated_answer_that_cites_nothing_retrieved_is_not_shown(chat: Chat
     assert streamed.named("done") == [{"answered": False, "citations": 0, "answerer": "generator", "fallback": False}]
 
 
+def test_a_stream_of_crlf_lines_comments_and_data_over_several_lines_is_read(chat: Chat) -> None:
+    answer = ask(chat, question(chat, "crlf"))
+
+    assert answer["answer"] == "Grade 55 [1] and galvanized [2]."
+    assert (answer["answerer"], answer["fallback"]) == ("generator", False)
+
+
 def test_citations_are_numbered_in_order_of_first_mention(chat: Chat) -> None:
     answer = ask(chat, question(chat, "renumber"))
 
@@ -394,6 +510,8 @@ def test_the_prompt_holds_the_question_and_the_retrieved_passages_and_the_key_st
     assert received.headers["Authorization"] == f"Bearer {API_KEY}"
     assert received.body["model"] == "fake-model"
     assert received.body["stream"] is True
+    assert received.body["max_tokens"] == MAX_TOKENS
+    assert received.headers["Accept-Encoding"] == "identity"
     system, user = received.body["messages"]
     assert system["role"] == "system"
     assert "only the numbered passages" in system["content"]
@@ -415,7 +533,9 @@ def assert_extractive_fallback(answer: Json) -> None:
     assert all(c["snippet"] in SENTENCES for c in answer["citations"])
 
 
-@pytest.mark.parametrize("script", ["error_500", "malformed", "hang"])
+@pytest.mark.parametrize(
+    "script", ["error_500", "malformed", "hang", "oversized", "long_line", "gzipped", "deep_json", "error_chunk"]
+)
 def test_a_generator_that_fails_before_answering_is_replaced_by_the_extractive_answer(chat: Chat, script: str) -> None:
     assert_extractive_fallback(ask(chat, question(chat, script)))
 
@@ -450,7 +570,68 @@ def test_chat_ask_answers_extractively_when_the_generator_stops_part_way(chat: C
     assert_extractive_fallback(ask(chat, question(chat, "break_off")))
 
 
+def test_the_generators_error_is_logged_by_its_type_and_code_not_its_message(chat: Chat) -> None:
+    assert_extractive_fallback(ask(chat, question(chat, "error_chunk")))
+
+    log = chat.log.read_text()
+    assert "code='invalid_api_key'" in log
+    assert "Incorrect API key" not in log
+    assert API_KEY not in log
+
+
+def test_a_failure_names_the_generator_without_the_userinfo_of_its_url() -> None:
+    endpoint = Endpoint.of(Settings(chat_base_url=f"http://vault-user:pa55-word@127.0.0.1:{free_port()}/v1"))
+    assert endpoint is not None
+
+    async def answer() -> None:
+        async for _event in OpenAICompatibleGenerator(endpoint).answer(QUESTION, []):
+            pass
+
+    with pytest.raises(GeneratorFailed) as failed:
+        asyncio.run(answer())
+    assert "http://127.0.0.1:" in str(failed.value)
+    assert "vault-user" not in str(failed.value)
+    assert "pa55-word" not in str(failed.value)
+
+
 # ---- time ----------------------------------------------------------------------------------------------------------
+
+
+def test_an_answer_is_done_with_its_last_chunk_without_waiting_for_the_connection_to_close(chat: Chat) -> None:
+    streamed = stream(chat, question(chat, "finish_then_silence"))
+
+    assert streamed.answer == "Grade 55 [1]."
+    [(name, done, at)] = [event for event in streamed.events if event[0] in ("done", "error")]
+    assert (name, done["answerer"]) == ("done", "generator")
+    assert at < TIMEOUT_SECONDS
+
+
+@contextmanager
+def stalled_stream(chat: Chat, script: str) -> Iterator[float]:
+    """chat.stream asked by a client that never reads its answer; yields when it was asked."""
+    url = httpx.URL(chat.server.url)
+    body = json.dumps(question(chat, script)).encode()
+    with socket.socket() as client:
+        # A small receive buffer, which fills after a few kilobytes of the answer.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        client.connect((url.host, url.port or 80))
+        client.sendall(
+            b"POST /api/v2/chat/stream HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n"
+            + f"Authorization: Bearer {chat.caller.key}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        yield time.monotonic()
+
+
+def test_a_client_that_stops_reading_does_not_hold_the_generator_open(chat: Chat) -> None:
+    with stalled_stream(chat, "flood") as asked:
+        deadline = asked + TIMEOUT_SECONDS + 4
+        while "flood" not in chat.fake.hung_up and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+        assert "flood" in chat.fake.hung_up, "the request to the generator stayed open behind the stalled client"
+        assert "flood" not in chat.fake.finished
+        assert chat.fake.hung_up["flood"] - asked < TIMEOUT_SECONDS + 2
 
 
 def test_the_first_event_comes_at_once_and_keep_alives_fill_the_silence(chat: Chat) -> None:
@@ -493,8 +674,14 @@ def test_a_client_that_hangs_up_stops_the_generator(chat: Chat) -> None:
         (["Grade 55 [9]", "."], "Grade 55.", []),
         (["A [2, 9", ", 1]", " b [1]."], "A [1][2] b [2].", [1, 0]),
         (["See [note] and [", "]."], "See [note] and [].", []),
-        (["Ends on [1", "2"], "Ends on [12", []),
+        (["Ends on [1", "2"], "Ends on", []),
         (["A [[1]]"], "A [[1]]", [0]),
+        (["Spaced [ 3] and [3 ", "] and [ 2 , 3 ]."], "Spaced [1] and [1] and [2][1].", [2, 1]),
+        (["Full-width \uff3b\uff12\uff3d."], "Full-width [1].", [1]),
+        (["A range [1-", "3]."], "A range [1][2][3].", [0, 1, 2]),
+        (["Not a list [1 - - 2] nor [2023]."], "Not a list nor.", []),
+        # Longer than a marker is held back, whether split or not: dropped, not shown with its numbers.
+        (["Long [", *["1, 2, 3, "] * 40, "1] and [" + "2, " * 400 + "3]."], "Long and.", []),
     ],
 )
 def test_citation_markers_are_checked_and_renumbered_as_they_stream(
@@ -506,3 +693,34 @@ def test_citation_markers_are_checked_and_renumbered_as_they_stream(
 
     assert text == shown
     assert check.cited == cited
+
+
+def test_a_marker_listing_every_passage_is_read_as_citations() -> None:
+    check = CitationCheck(passages=20)
+
+    text = check.feed("All of them [" + ", ".join(str(n) for n in range(1, 21)) + "].") + check.end()
+
+    assert text == "All of them " + "".join(f"[{n}]" for n in range(1, 21)) + "."
+    assert check.cited == list(range(20))
+
+
+def test_spaces_are_shown_as_they_come_not_held_back_without_limit() -> None:
+    check = CitationCheck(passages=3)
+
+    shown = check.feed("Grade 55" + " " * 100_000)
+
+    assert shown.startswith("Grade 55")
+    assert len(shown) > 100_000 - 100
+    assert shown + check.feed("[1].") + check.end() == "Grade 55" + " " * 100_000 + "[1]."
+
+
+def test_the_citation_check_reads_a_long_text_in_time_proportional_to_it() -> None:
+    # Every "[1," may open a marker: read a character at a time, as it was, this took seconds.
+    text = ("[1," * 10 + "x ") * 80_000
+    check = CitationCheck(passages=3)
+
+    started = time.perf_counter()
+    shown = check.feed(text) + check.end()
+
+    assert time.perf_counter() - started < 1.0
+    assert shown == text
