@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class LocationType(StrEnum):
+    PAGE = "page"
+    PARAGRAPH = "paragraph"
+
+    def __str__(self) -> str:
+        return str(self.value)

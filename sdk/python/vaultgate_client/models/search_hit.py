@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+from uuid import UUID
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.location import Location
+
+
+T = TypeVar("T", bound="SearchHit")
+
+
+@_attrs_define
+class SearchHit:
+    """
+    Attributes:
+        document_id (UUID): The document the passage is in.
+        title (str): That document's title.
+        snippet (str): The matching passage, shortened around the match.
+        score (float): Higher is better; comparable only within one answer.
+        location (Location): Where in the document a passage is; pages for PDF, paragraphs otherwise (both from 1).
+    """
+
+    document_id: UUID
+    title: str
+    snippet: str
+    score: float
+    location: Location
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        document_id = str(self.document_id)
+
+        title = self.title
+
+        snippet = self.snippet
+
+        score = self.score
+
+        location = self.location.to_dict()
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "document_id": document_id,
+                "title": title,
+                "snippet": snippet,
+                "score": score,
+                "location": location,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.location import Location
+
+        d = dict(src_dict)
+        document_id = UUID(d.pop("document_id"))
+
+        title = d.pop("title")
+
+        snippet = d.pop("snippet")
+
+        score = d.pop("score")
+
+        location = Location.from_dict(d.pop("location"))
+
+        search_hit = cls(
+            document_id=document_id,
+            title=title,
+            snippet=snippet,
+            score=score,
+            location=location,
+        )
+
+        search_hit.additional_properties = d
+        return search_hit
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
