@@ -39,7 +39,8 @@ from vault.uploads import accept_upload
 from workflows.cli import import_file, workflows_group
 from workflows.ids import workflow_public_id
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+# Inside the package, so `serve --demo` works from a wheel; in a checkout gateway/examples links to examples/.
+EXAMPLES = Path(__file__).resolve().parent / "examples"
 DEMO_DOCUMENTS = EXAMPLES / "demo"
 DEMO_WORKFLOWS = EXAMPLES / "workflows"
 DEMO_PROJECT = "Riverside Tower"
@@ -292,7 +293,7 @@ def _demo_commands(settings: Settings, tenant: Tenant, project_id: uuid.UUID, ke
         for workflow in imported
     ) + (
         "  Fill the example template from the demo project (then poll the Location it answers):\n"
-        f"    curl -H 'Authorization: Bearer {key}' -F file=@{DEMO_TEMPLATE.relative_to(EXAMPLES.parent)} "
+        f"    curl -H 'Authorization: Bearer {key}' -F file=@{DEMO_TEMPLATE} "
         f"-F project_id={project_id} {base_url}{load_contract().url_for('templates.start_fill')}\n"
     )
 

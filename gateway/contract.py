@@ -12,7 +12,8 @@ from typing import Any
 import yaml
 
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.yaml"
+# Inside the package, so an installed wheel carries it; in a checkout gateway/openapi links to openapi/.
+SPEC_PATH = Path(__file__).resolve().parent / "openapi" / "openapi.yaml"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

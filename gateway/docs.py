@@ -9,16 +9,20 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-# Filled in by scripts/fetch-scalar.sh; fixed paths, never derived from a request.
+# Filled in by scripts/fetch-scalar.sh (package data of a wheel built after it); fixed paths, never derived
+# from a request.
 SCALAR_DIR = Path(__file__).resolve().parent / "static" / "scalar"
 SCALAR_BUNDLE = SCALAR_DIR / "standalone.js"
 SCALAR_VERSION_FILE = SCALAR_DIR / "VERSION"
 SCALAR_BUNDLE_URL = "/docs/scalar/standalone.js"
 
+# Names the file relative to the package, not its absolute path: this page answers anyone.
 MISSING_BUNDLE_MESSAGE = (
-    "API docs are unavailable: the Scalar bundle is not installed at "
-    "gateway/static/scalar/standalone.js.\n"
-    "Operator: run scripts/fetch-scalar.sh from the repository root, then reload.\n"
+    "API docs are unavailable: the Scalar bundle gateway/static/scalar/standalone.js is missing.\n"
+    "Operator, in a checkout: run scripts/fetch-scalar.sh from the repository root, then reload.\n"
+    "From a wheel: a wheel carries the bundle only when scripts/fetch-scalar.sh ran before it was built; "
+    "build it again so, or copy package/dist/browser/standalone.js of the npm package @scalar/api-reference "
+    "(the version scripts/fetch-scalar.sh pins) into static/scalar/ of the installed gateway package.\n"
 )
 
 # An empty data: URI, so the browser neither fetches a remote icon (scalar_fastapi's
