@@ -25,7 +25,8 @@ from typing import Any
 import httpx
 import pytest
 
-from chat.generator import CitationCheck, Endpoint, GeneratorFailed, OpenAICompatibleGenerator
+from chat.citations import CitationCheck
+from chat.generator import Endpoint, GeneratorFailed, OpenAICompatibleGenerator
 from core.settings import Settings
 from gateway.contract import load_contract
 from storage import documents
