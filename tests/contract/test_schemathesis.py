@@ -24,7 +24,13 @@ def test_live_server_conforms_to_its_contract(live_server: LiveServer) -> None:
             "--phases",
             "examples,coverage,fuzzing,stateful",
         ],
-        env={**os.environ, "VAULTGATE_CONTRACT_KEY": live_server.api_key, "NO_COLOR": "1"},
+        env={
+            **os.environ,
+            "VAULTGATE_CONTRACT_KEY": live_server.api_key,
+            "NO_COLOR": "1",
+            # Our own checks, which `--checks all` then runs too (documented_error_code: x-error-codes).
+            "SCHEMATHESIS_HOOKS": str(Path(__file__).with_name("schemathesis_checks.py")),
+        },
         capture_output=True,
         text=True,
         timeout=900,
