@@ -72,14 +72,16 @@ def builds_wheels_offline() -> bool:
 def sdk_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The python of a throwaway venv with `vaultgate-client` pip-installed from a copy of sdk/python.
 
-    The venv reads .venv's site-packages (a .pth file) for httpx and attrs, and builds with its setuptools, so
-    nothing is downloaded; the copy keeps the build's leftovers out of the checkout.
+    A venv made from .venv's python with `--system-site-packages` would see the base interpreter's packages, not
+    .venv's: a plain path in a .pth file gives it .venv's (httpx, attrs, setuptools) without running the .pth
+    files there, so the checkout's editable install stays out. The copy keeps the build's leftovers out of the
+    checkout, and is deleted once installed.
     """
     directory = tmp_path_factory.mktemp("sdk")
     source = directory / "source"
     shutil.copytree(SDK, source, ignore=shutil.ignore_patterns("tests", "__pycache__"))
     venv = directory / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     site_packages = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],

@@ -46,6 +46,8 @@ from vaultgate_client.models import (
 )
 from vaultgate_client.types import File
 from vaultgate_client_ext import Problem, ResilientTransport, connect, download, paginate, stream_chat, wait
+from vaultgate_client_ext.chat import server_sent_events
+from vaultgate_client_ext.transport import retry_delay
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -85,6 +87,14 @@ def check_transport_offline() -> None:
     assert "Idempotency-Key" not in attempts[0].headers  # a read needs none
 
 
+def check_event_stream_offline() -> None:
+    """Keep-alive comments are skipped, multi-line data is joined, an event ends at a blank line."""
+    lines = [": ping", "event: delta", 'data: {"text":', 'data: "a"}', "", ": ping", "data: x", "", "event: done"]
+    assert list(server_sent_events(iter(lines))) == [("delta", '{"text":\n"a"}'), ("message", "x")]
+    assert retry_delay(httpx.Response(429, headers={"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"}), 1) == 0.0
+    assert retry_delay(httpx.Response(503), 3) == 4.0
+
+
 def problem_of(call: Callable[[], object]) -> Problem:
     try:
         call()
@@ -96,6 +106,7 @@ def problem_of(call: Callable[[], object]) -> Problem:
 def main(base_url: str, api_key: str, repository: Path) -> None:
     check_installed_copy_is_used()
     check_transport_offline()
+    check_event_stream_offline()
     client = connect(base_url, api_key)
 
     project = vault_create_project.sync(client=client, body=ProjectCreate(name="SDK tower"))
