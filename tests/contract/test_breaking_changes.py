@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 import subprocess
 import sys
@@ -146,6 +147,13 @@ def make_a_request_property_required(spec: Spec) -> None:
 )
 def add_a_required_nested_request_property(spec: Spec) -> None:
     _schema(spec, "WorkflowRunRequest")["properties"]["inputs"]["required"] = ["start_date"]
+
+
+@breaks(
+    "POST /projects (vault.create_project) request body application/json /name: type changed from string to integer"
+)
+def change_a_request_property_type(spec: Spec) -> None:
+    _schema(spec, "ProjectCreate")["properties"]["name"]["type"] = "integer"
 
 
 @breaks("POST /projects (vault.create_project) request body application/json /description: property no longer accepted")
@@ -306,6 +314,20 @@ def test_each_kind_of_break_is_reported(released: Spec, mutation: Mutation, expe
     mutation(current)
 
     assert breaking_changes(released, current) == expected
+
+
+@pytest.mark.parametrize(("mutation", "expected"), BREAKING, ids=[mutation.__name__ for mutation, _ in BREAKING])
+def test_the_command_exits_1_on_each_kind_of_break(
+    released: Spec, mutation: Mutation, expected: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What `make spec-check` runs after the lint, on a file as a contributor would edit it.
+    mutation(released)
+    current = tmp_path / "openapi.yaml"
+    # JSON is YAML too, and written ten times faster than YAML (a YAML date becomes its ISO string).
+    current.write_text(json.dumps(released, default=str), encoding="utf-8")
+
+    assert main([str(RELEASED_PATH), str(current)]) == 1
+    assert capsys.readouterr().out.splitlines() == expected
 
 
 @keeps
