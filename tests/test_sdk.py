@@ -9,6 +9,7 @@ import importlib.util
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
@@ -66,6 +67,14 @@ def test_every_list_operation_takes_the_cursor_paginate_passes() -> None:
 def builds_wheels_offline() -> bool:
     major, minor = (int(part) for part in version("setuptools").split(".")[:2])
     return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None
+
+
+def test_sdk_version_is_the_contracts() -> None:
+    distribution = tomllib.loads((SDK / "pyproject.toml").read_text())["project"]
+    assert (distribution["name"], distribution["version"]) == (
+        "vaultgate-client",
+        load_contract().document["info"]["version"],
+    )
 
 
 @pytest.fixture(scope="module")

@@ -84,6 +84,7 @@ def check_transport_offline() -> None:
     busy = ResilientTransport(httpx.MockTransport(unavailable), sleep=slept.append)
     problem = problem_of(lambda: httpx.Client(transport=busy).get("http://gateway/meta/health"))
     assert (problem.status, problem.code, len(attempts)) == (503, "busy", 3), (problem, attempts)
+    assert problem.retry_after is None, problem.retry_after
     assert "Idempotency-Key" not in attempts[0].headers  # a read needs none
 
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 
 from vaultgate_client import AuthenticatedClient
+from vaultgate_client.api.chat import chat_stream
 from vaultgate_client.models import ChatCitation, ChatDeltaEvent, ChatDoneEvent, ChatProgressEvent, ChatQuestion
 from vaultgate_client.models.problem import Problem as ProblemBody
 
@@ -25,8 +26,10 @@ def stream_chat(client: AuthenticatedClient, question: ChatQuestion) -> Iterator
 
     Leaving the loop early closes the connection, which stops the gateway's work on the answer.
     """
-    headers = {"Accept": "text/event-stream"}
-    with client.get_httpx_client().stream("POST", "/chat/stream", json=question.to_dict(), headers=headers) as response:
+    # The generated request (method, path, body) is used as is; only reading the answer as a stream is ours.
+    request = chat_stream._get_kwargs(body=question)
+    request["headers"]["Accept"] = "text/event-stream"
+    with client.get_httpx_client().stream(**request) as response:
         response.raise_for_status()
         for name, data in server_sent_events(response.iter_lines()):
             model = EVENT_MODELS.get(name)

@@ -52,7 +52,7 @@ class ResilientTransport(httpx.BaseTransport):
             self.sleep(delay)
         if is_problem(response):
             response.read()
-            raise Problem.from_response(response, retry_after=retry_delay(response, attempt))
+            raise Problem.from_response(response, retry_after=retry_after(response))
         return response
 
     def close(self) -> None:
@@ -60,14 +60,20 @@ class ResilientTransport(httpx.BaseTransport):
 
 
 def retry_delay(response: httpx.Response, attempt: int) -> float:
-    """Seconds `Retry-After` asks for (RFC 9110 §10.2.3: delay-seconds or an HTTP date), else a doubling backoff."""
-    value = response.headers.get("retry-after", "").strip()
+    """How long to wait before `attempt` + 1: what `Retry-After` asks for, else 1 s doubling each attempt."""
+    asked = retry_after(response)
+    return float(2 ** (attempt - 1)) if asked is None else asked
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds `Retry-After` asks for (RFC 9110 §10.2.3: delay-seconds or an HTTP date), if it says."""
+    value: str = response.headers.get("retry-after", "").strip()
     if value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
-        return float(2 ** (attempt - 1))
+        return None
     return max(0.0, (when.replace(tzinfo=when.tzinfo or UTC) - datetime.now(UTC)).total_seconds())
 
 
