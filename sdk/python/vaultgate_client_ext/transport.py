@@ -35,7 +35,7 @@ class ResilientTransport(httpx.BaseTransport):
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.inner = inner or httpx.HTTPTransport()
-        self.max_attempts = max_attempts
+        self.max_attempts = max(1, max_attempts)
         self.max_wait = max_wait
         self.sleep = sleep
 
