@@ -20,6 +20,7 @@ COPY handlers handlers
 COPY storage storage
 COPY jobs jobs
 COPY vault vault
+COPY chat chat
 COPY workflows workflows
 COPY fills fills
 COPY examples examples

@@ -54,3 +54,10 @@ def test_an_import_inside_a_function_counts(tmp_path: Path) -> None:
     (tmp_path / "storage" / "late.py").write_text("def later():\n    from gateway.app import create_app\n")
 
     assert imported_packages("storage", tmp_path) == {"gateway": {"storage/late.py:2"}}
+
+
+def test_the_image_copies_every_package() -> None:
+    # No Docker daemon here to build the image: a package missing from its COPY lines would pass every other test.
+    copied = {line.split()[1] for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("COPY ")}
+
+    assert set(LAYERS) <= copied
