@@ -52,9 +52,9 @@ def build_wheel(directory: Path) -> Path:
     """Build the wheel from a copy of the tree, so the build leaves no build/ folder in the checkout."""
     source = directory / "source"
     shutil.copytree(ROOT, source, symlinks=True, ignore=NOT_SOURCE)
-    # Isolated (pip installs what build-system.requires names): the dev venv's setuptools may be older than
-    # that and have no bdist_wheel.
-    _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", directory / "dist", source])
+    # Offline, with the dev venv's setuptools and wheel (pinned dev dependencies, as build-system.requires asks).
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
+    _run([*pip_wheel, "--wheel-dir", directory / "dist", source])
     (wheel,) = (directory / "dist").glob("vaultgate-*.whl")
     return wheel
 
