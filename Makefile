@@ -33,5 +33,27 @@ bench: $(STAMP)
 compat: $(STAMP)
 	$(PYTHON) -m tests.contract.breaking_changes openapi/released/v2.0.0.yaml openapi/openapi.yaml
 
+# Lint both contracts (Redocly CLI pinned in scripts/node/package-lock.json, rules in redocly.yaml).
+.PHONY: spec-lint spec-check changelog sdk wheel
+spec-lint:
+	scripts/spec-lint.sh
+
+# The contract's lint, then the breaking-change check against the last release; non-zero on either
+# (openapi/RELEASES.md).
+spec-check: $(STAMP)
+	scripts/spec-check.sh
+
+# Rewrite the CHANGELOG's operation lists (between its markers) from the spec diff.
+changelog: $(STAMP)
+	$(PYTHON) -m tests.contract.changelog_operations --write CHANGELOG.md
+
+# The Python client generated from the contract (sdk/python/vaultgate_client); commit what it changes.
+sdk: $(STAMP)
+	scripts/sdk.sh
+
+# A wheel that serves the contract, /docs and the demo with no checkout (README: Installing from a wheel).
+wheel: $(STAMP) $(SCALAR)
+	$(PYTHON) -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
+
 clean:
-	rm -rf $(VENV) var gateway/static/scalar
+	rm -rf $(VENV) var gateway/static/scalar build dist

@@ -123,3 +123,9 @@ def test_write_fills_the_markers_and_check_then_passes(tmp_path: Path, capsys: p
     assert "\n### Added\n- `mcp_servers.list` GET /api/v2/mcp-servers\n" in written
     assert "\n- `chat.ask` POST /api/v2/chat/ask\n" in written
     assert written.endswith(f"{END_MARKER}\n\nProse.\n")
+
+
+def test_the_changelog_lists_what_the_spec_diff_says(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["--check", str(ROOT / "CHANGELOG.md")])
+
+    assert status == 0, capsys.readouterr().out
