@@ -52,7 +52,9 @@ sdk: $(STAMP)
 	scripts/sdk.sh
 
 # A wheel that serves the contract, /docs and the demo with no checkout (README: Installing from a wheel).
+# From a clean build directory: setuptools reuses build/lib, where a module deleted since would still ship.
 wheel: $(STAMP) $(SCALAR)
+	rm -rf build
 	$(PYTHON) -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
 
 clean:
