@@ -83,12 +83,43 @@ def _drop_cost(spec: Spec) -> None:
     del _operation(spec, "/projects", "get")["x-cost"]
 
 
+def _open_a_write(spec: Spec) -> None:
+    operation = _operation(spec, "/vault/documents/{document_id}", "delete")
+    operation["security"] = []
+    del operation["x-scope"]
+
+
+def _credentials_optional(spec: Spec) -> None:
+    # `{}` among the requirements lets a caller without credentials in, as `security: []` does.
+    _operation(spec, "/workflows/{workflow_id}/runs", "post")["security"] = [{}, {"bearer": []}]
+
+
 def _expose_upload(spec: Spec) -> None:
     del _operation(spec, "/vault/documents", "post")["x-mcp"]
 
 
 def _expose_stream(spec: Spec) -> None:
     _operation(spec, "/chat/stream", "post")["x-mcp"] = True
+
+
+def _stream_with_parameters(spec: Spec) -> None:
+    content = _operation(spec, "/chat/ask", "post")["responses"]["200"]["content"]
+    content["text/event-stream; charset=utf-8"] = {"schema": {"type": "string"}}
+
+
+def _ndjson_stream(spec: Spec) -> None:
+    content = _operation(spec, "/workflows/runs", "get")["responses"]["200"]["content"]
+    content["application/x-ndjson"] = {"schema": {"type": "string"}}
+
+
+def _other_multipart(spec: Spec) -> None:
+    content = _operation(spec, "/templates/fill/{job_id}", "get")["responses"]["200"]["content"]
+    content["multipart/mixed"] = {"schema": {"type": "string"}}
+
+
+def _raw_upload(spec: Spec) -> None:
+    content = _operation(spec, "/projects", "post")["requestBody"]["content"]
+    content["application/octet-stream"] = {"schema": {"type": "string", "format": "binary"}}
 
 
 def _plain_json_error(spec: Spec) -> None:
@@ -105,6 +136,16 @@ def _error_without_problem_schema(spec: Spec) -> None:
     }
 
 
+def _problem_code_retyped(spec: Spec) -> None:
+    retyped = {"type": "object", "properties": {"code": {"type": "integer", "description": "A number."}}}
+    _operation(spec, "/vault/documents/{document_id}", "get")["responses"]["404"] = {
+        "description": "Not found.",
+        "content": {
+            "application/problem+json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Problem"}, retyped]}}
+        },
+    }
+
+
 def _undescribed_parameter(spec: Spec) -> None:
     del spec["components"]["parameters"]["limit"]["description"]
 
@@ -115,6 +156,10 @@ def _undescribed_property(spec: Spec) -> None:
 
 def _example_off_schema(spec: Spec) -> None:
     _operation(spec, "/health", "get")["responses"]["200"]["content"]["application/json"]["example"]["status"] = "up"
+
+
+def _header_example_off_schema(spec: Spec) -> None:
+    spec["components"]["headers"]["Retry-After"]["example"] = "soon"
 
 
 # Each mutation and the finding it must cause: (rule, JSON pointer in the mutated copy).
@@ -129,6 +174,14 @@ MUTATIONS: dict[str, tuple[Callable[[Spec], None], Finding]] = {
     ),
     "x-scope missing": (_drop_scope, ("vaultgate/operation-scope-and-cost", "#/paths/~1vault~1search/get")),
     "x-cost missing": (_drop_cost, ("vaultgate/operation-scope-and-cost", "#/paths/~1projects/get")),
+    "a write made public": (
+        _open_a_write,
+        ("vaultgate/operation-scope-and-cost", "#/paths/~1vault~1documents~1{document_id}/delete"),
+    ),
+    "credentials made optional": (
+        _credentials_optional,
+        ("vaultgate/operation-scope-and-cost", "#/paths/~1workflows~1{workflow_id}~1runs/post"),
+    ),
     "multipart upload an MCP tool": (
         _expose_upload,
         ("vaultgate/mcp-off-for-streams-and-uploads", "#/paths/~1vault~1documents/post"),
@@ -137,6 +190,22 @@ MUTATIONS: dict[str, tuple[Callable[[Spec], None], Finding]] = {
         _expose_stream,
         ("vaultgate/mcp-off-for-streams-and-uploads", "#/paths/~1chat~1stream/post"),
     ),
+    "event stream with a charset an MCP tool": (
+        _stream_with_parameters,
+        ("vaultgate/mcp-off-for-streams-and-uploads", "#/paths/~1chat~1ask/post"),
+    ),
+    "NDJSON stream an MCP tool": (
+        _ndjson_stream,
+        ("vaultgate/mcp-off-for-streams-and-uploads", "#/paths/~1workflows~1runs/get"),
+    ),
+    "multipart/mixed an MCP tool": (
+        _other_multipart,
+        ("vaultgate/mcp-off-for-streams-and-uploads", "#/paths/~1templates~1fill~1{job_id}/get"),
+    ),
+    "octet-stream upload an MCP tool": (
+        _raw_upload,
+        ("vaultgate/mcp-off-for-streams-and-uploads", "#/paths/~1projects/post"),
+    ),
     "4xx as application/json": (
         _plain_json_error,
         ("vaultgate/problem-error-responses", "#/paths/~1projects~1{project_id}/get/responses/404"),
@@ -144,6 +213,10 @@ MUTATIONS: dict[str, tuple[Callable[[Spec], None], Finding]] = {
     "5xx without the Problem schema": (
         _error_without_problem_schema,
         ("vaultgate/problem-error-responses", "#/paths/~1workflows/get/responses/500"),
+    ),
+    "Problem extended with another type of code": (
+        _problem_code_retyped,
+        ("vaultgate/problem-error-responses", "#/paths/~1vault~1documents~1{document_id}/get/responses/404"),
     ),
     "parameter without description": (
         _undescribed_parameter,
@@ -159,6 +232,10 @@ MUTATIONS: dict[str, tuple[Callable[[Spec], None], Finding]] = {
             "no-invalid-media-type-examples",
             "#/paths/~1health/get/responses/200/content/application~1json/example/status",
         ),
+    ),
+    "header example off its schema": (
+        _header_example_off_schema,
+        ("vaultgate/header-examples", "#/components/headers/Retry-After/example"),
     ),
 }
 
