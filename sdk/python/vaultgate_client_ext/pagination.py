@@ -31,9 +31,11 @@ def paginate(
     """Yield every item of a list operation's `sync` (e.g. `vault_list_documents.sync`), newest first.
 
     `filters` are the operation's own parameters (`project_id=…`, `workflow_id=…`); the cursor the gateway hands
-    out is bound to them, so they stay the same on every page.
+    out is bound to them, so they stay the same on every page. A cursor handed out twice would loop for ever
+    (the same pages again and again), so it raises `RuntimeError` instead.
     """
     cursor: str | Unset = UNSET
+    seen = set[str]()
     while True:
         page = list_operation(client=client, limit=limit, cursor=cursor, **filters)
         if page is None or isinstance(page, ProblemBody):
@@ -41,4 +43,7 @@ def paginate(
         yield from page.data
         if not page.has_more or page.next_cursor is None:
             return
+        if page.next_cursor in seen:
+            raise RuntimeError(f"{list_operation.__qualname__} handed out cursor {page.next_cursor!r} twice")
+        seen.add(page.next_cursor)
         cursor = page.next_cursor

@@ -15,6 +15,9 @@ from vaultgate_client_ext.problems import Problem, is_problem
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "DELETE"})
 RETRIED_STATUSES = frozenset({429, 503})
+# A 409 with this code is a retry that overtook the first attempt of the same write, still running: once that has
+# ended, the same request gets its kept answer (docs of the `conflict` response), so it is retried like a 429.
+IN_FLIGHT_CODE = "idempotency_key_in_use"
 
 
 class ResilientTransport(httpx.BaseTransport):
@@ -23,7 +26,8 @@ class ResilientTransport(httpx.BaseTransport):
     A write gets a fresh `Idempotency-Key` unless the caller set one; its retries send the same request, key
     included, so the gateway answers a retry of a write that did land with the kept answer instead of doing it
     twice. A 429 or 503 is retried after its `Retry-After` (seconds or an HTTP date; without one, 1 s doubling)
-    at most `max_attempts` times in all, and never when the wait would exceed `max_wait` seconds.
+    at most `max_attempts` times in all, and never when the wait would exceed `max_wait` seconds; so is a 409
+    `idempotency_key_in_use`.
     """
 
     def __init__(
@@ -46,7 +50,7 @@ class ResilientTransport(httpx.BaseTransport):
         for attempt in range(1, self.max_attempts + 1):
             response = self.inner.handle_request(request)
             delay = retry_delay(response, attempt)
-            if response.status_code not in RETRIED_STATUSES or attempt == self.max_attempts or delay > self.max_wait:
+            if not retried(response) or attempt == self.max_attempts or delay > self.max_wait:
                 break
             response.close()
             self.sleep(delay)
@@ -59,6 +63,15 @@ class ResilientTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+def retried(response: httpx.Response) -> bool:
+    if response.status_code in RETRIED_STATUSES:
+        return True
+    if response.status_code != 409 or not is_problem(response):
+        return False
+    response.read()
+    return Problem.from_response(response).code == IN_FLIGHT_CODE
+
+
 def retry_delay(response: httpx.Response, attempt: int) -> float:
     """How long to wait before `attempt` + 1: what `Retry-After` asks for, else 1 s doubling each attempt."""
     asked = retry_after(response)
@@ -68,7 +81,7 @@ def retry_delay(response: httpx.Response, attempt: int) -> float:
 def retry_after(response: httpx.Response) -> float | None:
     """Seconds `Retry-After` asks for (RFC 9110 §10.2.3: delay-seconds or an HTTP date), if it says."""
     value: str = response.headers.get("retry-after", "").strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # str.isdigit() also takes "²" and "٣", which are no delay-seconds
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -77,12 +90,20 @@ def retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (when.replace(tzinfo=when.tzinfo or UTC) - datetime.now(UTC)).total_seconds())
 
 
+class ApiKeyClient(AuthenticatedClient):
+    """The generated client with a repr that leaves the API key out (attrs' would print `token`), so logging or
+    printing the client, or an exception's locals, does not leak it."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._base_url!r}, token=<hidden>)"
+
+
 def connect(
     base_url: str, api_key: str, *, timeout: float = 30.0, max_attempts: int = 3, max_wait: float = 60.0
 ) -> AuthenticatedClient:
     """A generated `AuthenticatedClient` for the API root (`https://host/api/v2`) whose calls go through
     `ResilientTransport`. Only its synchronous functions get the additions."""
-    client = AuthenticatedClient(base_url=base_url, token=api_key, raise_on_unexpected_status=True)
+    client = ApiKeyClient(base_url=base_url, token=api_key, raise_on_unexpected_status=True)
     transport = ResilientTransport(max_attempts=max_attempts, max_wait=max_wait)
     headers = {"Authorization": f"Bearer {api_key}"}
     return client.set_httpx_client(
@@ -96,4 +117,6 @@ def download(client: AuthenticatedClient, url: str) -> bytes:
     The signature is the credential: the API key is not sent, since the URL may be a storage bucket's.
     """
     with httpx.Client(transport=ResilientTransport(), timeout=client.get_httpx_client().timeout) as plain:
-        return plain.get(url).raise_for_status().content
+        response = plain.get(url)
+        response.raise_for_status()  # which answers None, not the response, before httpx 0.25
+        return response.content
