@@ -2,8 +2,9 @@
 
 client = connect("http://127.0.0.1:8080/api/v2", api_key)
 Problem                  raised for every application/problem+json answer (code, request_id, errors)
-ResilientTransport       Idempotency-Key on writes, Retry-After honoured on 429/503 (what connect() installs)
-paginate(op.sync, ...)   every item of a list operation, page after page
+ResilientTransport       Idempotency-Key on writes, Retry-After honoured on 429/503 and on 409
+                         idempotency_key_in_use (what connect() installs)
+paginate(op.sync, ...)   every item of a list operation, page after page (RuntimeError on a repeated cursor)
 wait(client, resource)   a document until ready/failed, a run or fill until it ends
 stream_chat(client, q)   chat.stream's events as typed objects
 download(client, url)    the bytes behind a signed download URL
