@@ -10,40 +10,54 @@ The guard holds while both `info.version`s share a major version: a higher curre
 against 2.x) lifts it, and nothing is reported.
 
 Breaking (a finding):
+- the first server's `url` changed (the base path every URL is built on); a security scheme removed,
+  or its `type`, `scheme`, `in` or `name` changed; an operation callable without credentials
+  (effective `security` empty, or an empty requirement among its alternatives) that now needs them;
 - an operation, path or method removed, unless the operation was released deprecated and its
   `x-sunset` has passed; an `operationId` renamed (it is also the MCP tool and the handler's name);
 - a required parameter added, an optional one made required, a parameter removed, moved to
-  another `in`, or its schema changed as a request schema may not (below);
+  another `in`, its serialization changed (`style`, `explode`, their defaults filled in), or its
+  schema changed as a request schema may not (below);
 - a request body made required, a request media type removed; in a request schema, at any depth:
   a required property added or a property made required, a property dropped where no other is
-  accepted, additional properties closed, null no longer accepted, a type changed, an enum value
-  removed (or an enum imposed), a constraint tightened (`maxLength`/`maximum`/`maxItems`/
-  `maxProperties` lowered, `minLength`/`minimum`/`minItems`/`minProperties` raised, an exclusive
-  bound or `uniqueItems` set, a `pattern` or `format` added or changed), fewer `oneOf`/`anyOf`
-  alternatives;
-- a documented response status or response media type removed; in a response schema, at any
-  depth: a property removed or no longer always present (dropped from `required`), a type changed,
-  a property made nullable (clients break on null), an enum value added (clients switch on
-  enums, and the generated SDK parses each into a closed Python `Enum` that raises on a value it
-  does not know);
+  accepted, additional properties closed, a property made `readOnly` (no longer to be sent), null
+  no longer accepted, a type changed (to no type at all, `{}`, is a loosening), an enum value
+  removed (or an enum imposed), a `default` changed or dropped (a client omitting the value relied
+  on it), a constraint tightened (`maxLength`/`maximum`/`maxItems`/`maxProperties` lowered,
+  `minLength`/`minimum`/`minItems`/`minProperties` raised, an exclusive bound or `uniqueItems`
+  set, a `pattern`, `format` or `not` added or changed, a `multipleOf` added or changed to one that
+  does not divide the old), fewer `oneOf`/`anyOf` alternatives;
+- a documented response status, response media type or response header removed; in a response
+  schema (a header's schema and each `x-sse-events` event's `data` schema are response schemas
+  too; an event removed is a break), at any depth: a property removed or no longer always present
+  (dropped from `required`) or made `writeOnly`, a type changed, a `format` added, changed or
+  removed (clients and the SDK parse by it), a property made nullable (clients break on null), an
+  enum value added (clients switch on enums, and the generated SDK parses each into a closed
+  Python `Enum` that raises on a value it does not know);
 - a problem `code` an operation documented no longer documented: gone from its `x-error-codes`,
   or from under a status where the `code` of an error response's examples (`example`,
   `examples`) or an `enum` on its schema's `code` property named it; a code named only in prose is
   not tracked (a rename is a removal);
 - `x-mcp` turned false (the MCP tool disappears); any change of `x-scope` (a key that could call the
-  operation may now get 403; scopes are not ranked, so even a "weaker" scope counts);
+  operation may now get 403; scopes are not ranked, so even a "weaker" scope counts); an `x-cost`
+  above the smallest tier's bucket capacity (`gateway.rate_limits.POLICIES`, 60 for free): that
+  tier gets 429 for ever;
 - deprecation: a deprecated operation without `x-deprecated-at` and `x-sunset`, with a sunset less
-  than 90 days after its deprecation, or with its sunset moved earlier.
+  than 90 days after its deprecation, or with its sunset moved earlier; an operation deprecated
+  since the release with an `x-deprecated-at` before the release day (`RELEASED_ON`). The guard
+  cannot know the day a deprecation lands: the reviewer checks that `x-deprecated-at` is it.
 
 Not breaking, by policy:
-- an `x-cost` change: costs are tuned to load and every answer advertises what it drew
-  (`X-RateLimit-Cost`, `RateLimit`), so clients read them instead of hard-coding them;
+- an `x-cost` change within the smallest bucket: costs are tuned to load and every answer
+  advertises what it drew (`X-RateLimit-Cost`, `RateLimit`), so clients read them instead of
+  hard-coding them;
 - a request enum widened (a value more is accepted);
 - additions: operations, methods, optional parameters and request properties, response properties,
   statuses and codes (in `x-error-codes` too); and edits of descriptions, summaries and examples.
 
-Not checked: headers of responses, response constraints (e.g. a longer `maxLength`), `oneOf`/`anyOf`
-alternatives beyond their position, and parameter serialization (`style`, `explode`).
+Not checked: response constraints (e.g. a longer `maxLength`), `oneOf`/`anyOf` alternatives beyond
+their position, servers after the first, and which scheme an operation requires once it required
+one (a change of `x-scope` is what narrows who may call).
 """
 
 from __future__ import annotations
@@ -59,11 +73,21 @@ from typing import Any, Literal
 import yaml
 
 from gateway.contract import HTTP_METHODS, SAFE_LOADER
+from gateway.rate_limits import POLICIES
 
 __all__ = ["breaking_changes"]
 
 # EXTENSIONS.md: a deprecated operation keeps answering at least this long after it is announced.
 MINIMUM_DEPRECATION_NOTICE = timedelta(days=90)
+# The day openapi/released/v2.0.0.yaml landed (commit 0a79769, 2026-12-01). The released file is not
+# touched to record it (it changes only for deliberate breaks), so it lives here; freezing a new release
+# moves it. An operation deprecated since then cannot date its deprecation earlier: a backdated
+# `x-deprecated-at` would shorten the notice clients actually get.
+RELEASED_ON = date(2026, 12, 1)
+# An operation costing more than the smallest bucket holds can never be called on that tier (429 forever).
+_SMALLEST_POLICY = min(POLICIES.values(), key=lambda policy: policy.capacity)
+# What a client is built on in a security scheme; descriptions and `bearerFormat` are prose.
+_SCHEME_FIELDS = ("type", "scheme", "in", "name")
 
 Direction = Literal["request", "response"]
 # A request schema may only loosen: these never go down (absent is unbounded)...
@@ -72,7 +96,7 @@ _UPPER_BOUNDS = ("maxLength", "maximum", "maxItems", "maxProperties")
 _LOWER_BOUNDS = {"minLength": 0, "minimum": -math.inf, "minItems": 0, "minProperties": 0}
 # ...these are never switched on, and these are never added or changed.
 _FLAGS = ("exclusiveMinimum", "exclusiveMaximum", "uniqueItems")
-_EXACT = ("pattern", "format")
+_EXACT = ("pattern", "format", "not")
 
 
 def breaking_changes(released: dict[str, Any], current: dict[str, Any]) -> list[str]:
@@ -81,7 +105,7 @@ def breaking_changes(released: dict[str, Any], current: dict[str, Any]) -> list[
         return []
     old_document, new_document = _Document(released), _Document(current)
     old_operations, new_operations = old_document.operations(), new_document.operations()
-    findings: list[str] = []
+    findings = _document_changes(released, current)
     for key, old in old_operations.items():
         new = new_operations.get(key)
         if new is None:
@@ -90,9 +114,35 @@ def breaking_changes(released: dict[str, Any], current: dict[str, Any]) -> list[
         comparison = _Comparison(old_document, new_document, old.label)
         comparison.operation(old, new)
         findings.extend(comparison.findings)
-    for new in new_operations.values():
-        findings.extend(_deprecation_policy(new))
+    for key, new in new_operations.items():
+        findings.extend(_deprecation_policy(new, old_operations.get(key)))
     return findings
+
+
+def _document_changes(released: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    findings: list[str] = []
+    # parse_contract builds the base path from the first server: every URL a client calls moves with it.
+    old_url, new_url = _server_url(released), _server_url(current)
+    if old_url != new_url:
+        findings.append(f"servers[0].url: changed from {old_url!r} to {new_url!r}")
+    old_schemes = released.get("components", {}).get("securitySchemes", {})
+    new_schemes = current.get("components", {}).get("securitySchemes", {})
+    for name, old_scheme in old_schemes.items():
+        new_scheme = new_schemes.get(name)
+        if new_scheme is None:
+            findings.append(f"securitySchemes {name!r}: removed")
+            continue
+        for key in _SCHEME_FIELDS:
+            if old_scheme.get(key) != new_scheme.get(key):
+                findings.append(
+                    f"securitySchemes {name!r}: {key} changed from {old_scheme.get(key)!r} to {new_scheme.get(key)!r}"
+                )
+    return findings
+
+
+def _server_url(document: dict[str, Any]) -> str | None:
+    servers = document.get("servers") or [{"url": "/"}]  # OpenAPI's default server
+    return str(servers[0].get("url"))
 
 
 @dataclass(frozen=True)
@@ -204,10 +254,12 @@ class _Comparison:
         if old.spec.get("operationId") != new.spec.get("operationId"):
             self.report("operationId", f"renamed to {new.spec.get('operationId')!r}")
         self.extensions(old.spec, new.spec)
+        self.security(old.spec, new.spec)
         self.parameters(old.parameters, new.parameters)
         old_body, new_body = old.spec.get("requestBody", {}), new.spec.get("requestBody", {})
         self.request_body(self.released.resolve(old_body), self.current.resolve(new_body))
         self.responses(old.spec.get("responses", {}), new.spec.get("responses", {}))
+        self.sse_events(old.spec.get("x-sse-events", {}), new.spec.get("x-sse-events", {}))
 
     def extensions(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         if old.get("x-mcp", True) and not new.get("x-mcp", True):
@@ -216,9 +268,24 @@ class _Comparison:
             self.report("x-scope", f"changed from {old.get('x-scope')!r} to {new.get('x-scope')!r}")
         for code in sorted(set(old.get("x-error-codes", [])) - set(new.get("x-error-codes", []))):
             self.report("x-error-codes", f"error code {code!r} no longer documented")
+        cost = new.get("x-cost")
+        if isinstance(cost, int | float) and cost > _SMALLEST_POLICY.capacity:
+            self.report(
+                "x-cost",
+                f"{cost} exceeds the {_SMALLEST_POLICY.name} tier's bucket capacity "
+                f"{_SMALLEST_POLICY.capacity}: that tier can never call it",
+            )
         old_sunset, new_sunset = _as_date(old.get("x-sunset")), _as_date(new.get("x-sunset"))
         if old.get("deprecated") and old_sunset and new_sunset and new_sunset < old_sunset:
             self.report("x-sunset", f"moved earlier, from {old_sunset} to {new_sunset}")
+
+    def security(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        # An operation callable without credentials (`security: []`, or an empty requirement among the
+        # alternatives) that now needs them answers 401 to every client that called it bare.
+        old_open = _anonymous(old.get("security", self.released.spec.get("security", [])))
+        new_open = _anonymous(new.get("security", self.current.spec.get("security", [])))
+        if old_open and not new_open:
+            self.report("security", "credentials now required")
 
     def parameters(self, old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> None:
         for key, old_parameter in old.items():
@@ -231,6 +298,9 @@ class _Comparison:
             else:
                 if new_parameter.get("required") and not old_parameter.get("required"):
                     self.report(where, "made required")
+                old_style, new_style = _serialization(old_parameter), _serialization(new_parameter)
+                if old_style != new_style:
+                    self.report(where, f"serialization (style, explode) changed from {old_style} to {new_style}")
                 self.schemas(where, "", old_parameter.get("schema"), new_parameter.get("schema"), "request")
         for key, new_parameter in new.items():
             if key not in old and new_parameter.get("required"):
@@ -257,6 +327,7 @@ class _Comparison:
                 continue
             old_response = self.released.resolve(old_reference)
             new_response = self.current.resolve(new_by_status[status])
+            self.headers(status, old_response.get("headers", {}), new_response.get("headers", {}))
             new_content = new_response.get("content", {})
             for media_type, old_media in old_response.get("content", {}).items():
                 where = f"response {status} {media_type}"
@@ -269,6 +340,26 @@ class _Comparison:
                 for code in sorted(gone):
                     self.report(f"response {status}", f"error code {code!r} no longer documented")
 
+    def headers(self, status: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+        new_by_name = {str(name).lower(): header for name, header in new.items()}
+        for name, old_header in old.items():
+            where = f"response {status} header {name}"
+            new_header = new_by_name.get(str(name).lower())
+            if new_header is None:
+                self.report(where, "no longer sent")
+                continue
+            old_schema = self.released.resolve(old_header).get("schema")
+            self.schemas(where, "", old_schema, self.current.resolve(new_header).get("schema"), "response")
+
+    def sse_events(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        # Each event's `data` is what the client parses (EXTENSIONS.md): a response schema by another name.
+        for name, old_schema in old.items():
+            where = f"x-sse-events {name}"
+            if name not in new:
+                self.report(where, "event no longer sent")
+            else:
+                self.schemas(where, "", old_schema, new[name], "response")
+
     def schemas(self, where: str, pointer: str, old: Any, new: Any, direction: Direction) -> None:
         old_node, new_node = self.released.resolve(old), self.current.resolve(new)
         if (id(old_node), id(new_node), direction) in self._seen:
@@ -276,7 +367,9 @@ class _Comparison:
         self._seen.add((id(old_node), id(new_node), direction))
         old_schema, new_schema = self.released.schema(old_node), self.current.schema(new_node)
         at = _at(where, pointer)
-        if old_schema.get("type") != new_schema.get("type"):
+        # A request schema that no longer names a type (`{}`, any) accepts what it did and more.
+        loosened = direction == "request" and "type" not in new_schema
+        if old_schema.get("type") != new_schema.get("type") and not loosened:
             self.report(at, f"type changed from {old_schema.get('type', 'any')} to {new_schema.get('type', 'any')}")
             return
         if direction == "request":
@@ -295,8 +388,16 @@ class _Comparison:
                 self.schemas(where, f"{pointer}/{keyword}/{index}", old_member, new_member, direction)
 
     def request_constraints(self, at: str, old: dict[str, Any], new: dict[str, Any]) -> None:
-        if old.get("nullable") and not new.get("nullable"):
+        if old.get("nullable") and not new.get("nullable") and "type" in new:
             self.report(at, "null no longer accepted")
+        if new.get("readOnly") and not old.get("readOnly"):
+            self.report(at, "now readOnly: no longer accepted in requests")
+        if "default" in old and new.get("default") != old["default"]:
+            # A client that omits the value relied on the old default.
+            self.report(at, f"default changed from {old['default']!r} to {new.get('default', 'none')!r}")
+        if "multipleOf" in new and not _divides(new["multipleOf"], old.get("multipleOf")):
+            change = "changed" if "multipleOf" in old else "added"
+            self.report(at, f"multipleOf {change}: {new['multipleOf']!r}")
         if "enum" in new:
             dropped = [value for value in old.get("enum", []) if value not in new["enum"]]
             if "enum" not in old:
@@ -320,6 +421,11 @@ class _Comparison:
     def response_constraints(self, at: str, old: dict[str, Any], new: dict[str, Any]) -> None:
         if new.get("nullable") and not old.get("nullable"):
             self.report(at, "may now be null")
+        if new.get("writeOnly") and not old.get("writeOnly"):
+            self.report(at, "now writeOnly: no longer answered")
+        if old.get("format") != new.get("format"):
+            # Clients (and the SDK) parse by format: a `date-time` read as `datetime`, a `uuid` as `UUID`.
+            self.report(at, f"format changed from {old.get('format', 'none')!r} to {new.get('format', 'none')!r}")
         if "enum" in old:
             added = [value for value in new.get("enum", []) if value not in old["enum"]]
             if "enum" not in new:
@@ -361,6 +467,24 @@ def _child(pointer: str, name: str) -> str:
     return f"{pointer}/{name.replace('~', '~0').replace('/', '~1')}"
 
 
+def _anonymous(security: Any) -> bool:
+    return not security or any(not requirement for requirement in security)
+
+
+def _serialization(parameter: dict[str, Any]) -> tuple[str, bool]:
+    # OpenAPI 3.0's defaults: `form` for query and cookie, `simple` for path and header; explode with form.
+    style = str(parameter.get("style", "form" if parameter.get("in") in ("query", "cookie") else "simple"))
+    return style, bool(parameter.get("explode", style == "form"))
+
+
+def _divides(new: Any, old: Any) -> bool:
+    # A new `multipleOf` that divides the old one accepts every value the old one did.
+    if not isinstance(new, int | float) or not isinstance(old, int | float) or new == 0:
+        return False
+    ratio = old / new
+    return math.isclose(ratio, round(ratio))
+
+
 def _removal(old: _Operation, current_paths: set[str]) -> list[str]:
     sunset = _as_date(old.spec.get("x-sunset"))
     today = datetime.now(UTC).date()  # the gateway answers 410 from 00:00 UTC on the sunset day
@@ -372,16 +496,23 @@ def _removal(old: _Operation, current_paths: set[str]) -> list[str]:
     return [f"{old.label}: {removed}"]
 
 
-def _deprecation_policy(operation: _Operation) -> list[str]:
+def _deprecation_policy(operation: _Operation, released: _Operation | None) -> list[str]:
     if not operation.spec.get("deprecated"):
         return []
     deprecated_at, sunset = _as_date(operation.spec.get("x-deprecated-at")), _as_date(operation.spec.get("x-sunset"))
     if deprecated_at is None or sunset is None:
         return [f"{operation.label} deprecated: needs x-deprecated-at and x-sunset (YYYY-MM-DD)"]
+    findings: list[str] = []
+    if released is not None and not released.spec.get("deprecated") and deprecated_at < RELEASED_ON:
+        findings.append(
+            f"{operation.label} x-deprecated-at: {deprecated_at} is before the release it deprecates ({RELEASED_ON})"
+        )
     if sunset < deprecated_at + MINIMUM_DEPRECATION_NOTICE:
         days = MINIMUM_DEPRECATION_NOTICE.days
-        return [f"{operation.label} x-sunset: {sunset} is less than {days} days after x-deprecated-at {deprecated_at}"]
-    return []
+        findings.append(
+            f"{operation.label} x-sunset: {sunset} is less than {days} days after x-deprecated-at {deprecated_at}"
+        )
+    return findings
 
 
 def _as_date(value: object) -> date | None:

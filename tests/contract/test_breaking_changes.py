@@ -298,14 +298,123 @@ def require_credentials(spec: Spec) -> None:
     _operation(spec, "get", "/health")["x-scope"] = "meta:read"
 
 
-@breaks("GET /workflows (workflows.list) x-sunset: 2026-03-01 is less than 90 days after x-deprecated-at 2026-01-01")
+@breaks("GET /workflows (workflows.list) x-sunset: 2027-03-01 is less than 90 days after x-deprecated-at 2027-01-01")
 def deprecate_with_a_short_notice(spec: Spec) -> None:
-    _deprecate(_operation(spec, "get", "/workflows"), "2026-01-01", "2026-03-01")
+    _deprecate(_operation(spec, "get", "/workflows"), "2027-01-01", "2027-03-01")
 
 
 @breaks("GET /workflows (workflows.list) deprecated: needs x-deprecated-at and x-sunset (YYYY-MM-DD)")
 def deprecate_without_dates(spec: Spec) -> None:
     _operation(spec, "get", "/workflows")["deprecated"] = True
+
+
+@breaks(
+    "GET /projects/{project_id} (vault.get_project) x-deprecated-at: 2025-01-01 is before the release it "
+    "deprecates (2026-12-01)"
+)
+def backdate_a_deprecation(spec: Spec) -> None:
+    # 151 days of notice on paper, none in fact: the sunset has passed the day it lands.
+    _deprecate(_operation(spec, "get", "/projects/{project_id}"), "2025-01-01", "2025-06-01")
+
+
+@breaks("GET /health (meta.health) security: credentials now required")
+def require_credentials_by_inheriting_them(spec: Spec) -> None:
+    del _operation(spec, "get", "/health")["security"]
+
+
+@breaks(
+    "securitySchemes 'bearer': type changed from 'http' to 'apiKey'",
+    "securitySchemes 'bearer': scheme changed from 'bearer' to None",
+    "securitySchemes 'bearer': in changed from None to 'header'",
+    "securitySchemes 'bearer': name changed from None to 'X-API-Key'",
+)
+def change_the_security_scheme(spec: Spec) -> None:
+    spec["components"]["securitySchemes"]["bearer"] = {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+
+
+@breaks("securitySchemes 'bearer': removed")
+def remove_the_security_scheme(spec: Spec) -> None:
+    spec["components"]["securitySchemes"]["token"] = spec["components"]["securitySchemes"].pop("bearer")
+
+
+@breaks("servers[0].url: changed from '/api/v2' to '/api/v2.1'")
+def move_the_base_path(spec: Spec) -> None:
+    spec["servers"][0]["url"] = "/api/v2.1"
+
+
+@breaks("POST /projects (vault.create_project) response 201 header Location: no longer sent")
+def stop_sending_a_response_header(spec: Spec) -> None:
+    del _operation(spec, "post", "/projects")["responses"]["201"]["headers"]["Location"]
+
+
+@breaks("POST /projects (vault.create_project) response 201 header X-Request-Id: type changed from string to integer")
+def change_a_response_header_type(spec: Spec) -> None:
+    headers = _operation(spec, "post", "/projects")["responses"]["201"]["headers"]
+    headers["x-request-id"] = {"schema": {"type": "integer"}}  # header names ignore case
+    del headers["X-Request-Id"]
+
+
+@breaks("GET /vault/search (vault.search) parameter 'limit' (query): default changed from 10 to 5")
+def change_a_parameter_default(spec: Spec) -> None:
+    _parameter(spec, "get", "/vault/search", "limit")["schema"]["default"] = 5
+
+
+@breaks(
+    "GET /vault/search (vault.search) parameter 'document_ids' (query): serialization (style, explode) changed "
+    "from ('form', False) to ('form', True)"
+)
+def explode_a_parameter(spec: Spec) -> None:
+    del _parameter(spec, "get", "/vault/search", "document_ids")["explode"]
+
+
+@breaks(
+    "GET /vault/documents/{document_id}/download (vault.download_document) response 200 application/json "
+    "/expires_at: format changed from 'date-time' to 'date'"
+)
+def change_a_response_format(spec: Spec) -> None:
+    _schema(spec, "DownloadLink")["properties"]["expires_at"]["format"] = "date"
+
+
+@breaks(
+    "GET /vault/documents/{document_id}/download (vault.download_document) response 200 application/json "
+    "/download_url: format changed from 'none' to 'uri'"
+)
+def add_a_response_format(spec: Spec) -> None:
+    _schema(spec, "DownloadLink")["properties"]["download_url"]["format"] = "uri"
+
+
+@breaks("GET /health (meta.health) response 200 application/json /version: format changed from 'none' to 'uuid'")
+def add_a_response_format_to_a_single_use_schema(spec: Spec) -> None:
+    _schema(spec, "Health")["properties"]["version"]["format"] = "uuid"
+
+
+@breaks(
+    "POST /projects (vault.create_project) request body application/json /name: now readOnly: no longer accepted in requests"
+)
+def make_a_request_property_read_only(spec: Spec) -> None:
+    _schema(spec, "ProjectCreate")["properties"]["name"]["readOnly"] = True
+
+
+@breaks("GET /health (meta.health) response 200 application/json /version: now writeOnly: no longer answered")
+def make_a_response_property_write_only(spec: Spec) -> None:
+    _schema(spec, "Health")["properties"]["version"]["writeOnly"] = True
+
+
+@breaks("GET /vault/search (vault.search) parameter 'limit' (query): multipleOf added: 5")
+def add_a_multiple_of(spec: Spec) -> None:
+    _parameter(spec, "get", "/vault/search", "limit")["schema"]["multipleOf"] = 5
+
+
+@breaks("POST /projects (vault.create_project) request body application/json /name: not added: {'enum': ['admin']}")
+def add_a_not(spec: Spec) -> None:
+    _schema(spec, "ProjectCreate")["properties"]["name"]["not"] = {"enum": ["admin"]}
+
+
+@breaks(
+    "GET /vault/search (vault.search) x-cost: 61 exceeds the free tier's bucket capacity 60: that tier can never call it"
+)
+def raise_a_cost_beyond_the_smallest_bucket(spec: Spec) -> None:
+    _operation(spec, "get", "/vault/search")["x-cost"] = 61
 
 
 @pytest.mark.parametrize(("mutation", "expected"), BREAKING, ids=[mutation.__name__ for mutation, _ in BREAKING])
@@ -406,7 +515,39 @@ def list_error_codes_as_named_examples(spec: Spec) -> None:
 
 @keeps
 def deprecate_with_ninety_days_notice(spec: Spec) -> None:
-    _deprecate(_operation(spec, "get", "/workflows"), "2026-01-01", "2026-04-01")
+    _deprecate(_operation(spec, "get", "/workflows"), "2027-01-01", "2027-04-01")
+
+
+@keeps
+def accept_any_request_body(spec: Spec) -> None:
+    # `{}` accepts every body the old schema did, and more: a loosening, not a type change.
+    _operation(spec, "post", "/projects")["requestBody"]["content"]["application/json"]["schema"] = {}
+
+
+@keeps
+def drop_a_request_format(spec: Spec) -> None:
+    del _parameter(spec, "get", "/vault/search", "project_id")["schema"]["format"]
+
+
+@keeps
+def spell_out_default_serialization(spec: Spec) -> None:
+    _parameter(spec, "get", "/vault/search", "q").update({"style": "form", "explode": True})
+
+
+@keeps
+def raise_a_cost_to_the_smallest_bucket(spec: Spec) -> None:
+    _operation(spec, "get", "/vault/search")["x-cost"] = 60
+
+
+@keeps
+def allow_credentials_on_an_open_operation(spec: Spec) -> None:
+    # An empty requirement among the alternatives still lets a bare client in.
+    _operation(spec, "get", "/health")["security"] = [{}, {"bearer": []}]
+
+
+@keeps
+def deprecate_on_the_day_it_lands(spec: Spec) -> None:
+    _deprecate(_operation(spec, "get", "/projects/{project_id}"), "2026-12-01", "2027-03-01")
 
 
 @pytest.mark.parametrize("mutation", NOT_BREAKING, ids=[mutation.__name__ for mutation in NOT_BREAKING])
@@ -463,6 +604,79 @@ def test_a_sunset_moved_earlier_is_a_break(released: Spec) -> None:
 
 def _deprecate(operation: Spec, deprecated_at: str, sunset: str) -> None:
     operation.update({"deprecated": True, "x-deprecated-at": deprecated_at, "x-sunset": sunset})
+
+
+@pytest.mark.parametrize(
+    ("new", "expected"),
+    [
+        (5, ["GET /vault/search (vault.search) parameter 'limit' (query): multipleOf changed: 5"]),
+        (1, []),  # every multiple of 2 is one of 1
+        (4, ["GET /vault/search (vault.search) parameter 'limit' (query): multipleOf changed: 4"]),
+    ],
+)
+def test_a_multiple_of_may_only_divide_the_released_one(released: Spec, new: int, expected: list[str]) -> None:
+    _parameter(released, "get", "/vault/search", "limit")["schema"]["multipleOf"] = 2
+    current = copy.deepcopy(released)
+    _parameter(current, "get", "/vault/search", "limit")["schema"]["multipleOf"] = new
+
+    assert breaking_changes(released, current) == expected
+
+
+# x-sse-events and ChatQuestion came after v2.0.0: these compare the current contract with a mutated copy.
+CURRENT = _load(CURRENT_PATH)
+STREAM = "POST /chat/stream (chat.stream)"
+
+
+def _events(spec: Spec) -> Spec:
+    events: Spec = _operation(spec, "post", "/chat/stream")["x-sse-events"]
+    return events
+
+
+@pytest.mark.parametrize(
+    ("mutation", "expected"),
+    [
+        (lambda spec: _events(spec).pop("citation"), [f"{STREAM} x-sse-events citation: event no longer sent"]),
+        (
+            lambda spec: _schema(spec, "ChatDeltaEvent").update({"properties": {}, "required": []}),
+            [f"{STREAM} x-sse-events delta /text: property removed"],
+        ),
+        (
+            lambda spec: _schema(spec, "ChatDoneEvent")["properties"]["citations"].update(type="string"),
+            [f"{STREAM} x-sse-events done /citations: type changed from integer to string"],
+        ),
+        (
+            lambda spec: _schema(spec, "ChatDoneEvent")["properties"]["answerer"]["enum"].append("llm"),
+            [f"{STREAM} x-sse-events done /answerer: enum now also answers 'llm'"],
+        ),
+        (
+            lambda spec: _events(spec).update(done={"$ref": "#/components/schemas/ChatDeltaEvent"}),
+            [
+                f"{STREAM} x-sse-events done /{name}: property removed"
+                for name in ("answered", "citations", "answerer", "fallback")
+            ],
+        ),
+        (
+            lambda spec: _schema(spec, "ChatQuestion")["properties"]["max_citations"].update(default=1),
+            [
+                "POST /chat/ask (chat.ask) request body application/json /max_citations: default changed from 5 to 1",
+                f"{STREAM} request body application/json /max_citations: default changed from 5 to 1",
+            ],
+        ),
+    ],
+    ids=[
+        "event_removed",
+        "event_property_removed",
+        "event_type_changed",
+        "event_enum_widened",
+        "event_schema_replaced",
+        "request_body_default_changed",
+    ],
+)
+def test_the_current_contract_mutated(mutation: Callable[[Spec], object], expected: list[str]) -> None:
+    current = copy.deepcopy(CURRENT)
+    mutation(current)
+
+    assert breaking_changes(CURRENT, current) == expected
 
 
 def test_a_new_major_version_lifts_the_guard(released: Spec) -> None:
