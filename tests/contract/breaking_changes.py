@@ -140,7 +140,7 @@ def _document_changes(released: dict[str, Any], current: dict[str, Any]) -> list
     return findings
 
 
-def _server_url(document: dict[str, Any]) -> str | None:
+def _server_url(document: dict[str, Any]) -> str:
     servers = document.get("servers") or [{"url": "/"}]  # OpenAPI's default server
     return str(servers[0].get("url"))
 
@@ -505,7 +505,8 @@ def _deprecation_policy(operation: _Operation, released: _Operation | None) -> l
     findings: list[str] = []
     if released is not None and not released.spec.get("deprecated") and deprecated_at < RELEASED_ON:
         findings.append(
-            f"{operation.label} x-deprecated-at: {deprecated_at} is before the release it deprecates ({RELEASED_ON})"
+            f"{operation.label} x-deprecated-at: {deprecated_at} is before the release ({RELEASED_ON}); "
+            "it is the day the deprecation lands"
         )
     if sunset < deprecated_at + MINIMUM_DEPRECATION_NOTICE:
         days = MINIMUM_DEPRECATION_NOTICE.days

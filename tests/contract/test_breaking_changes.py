@@ -309,8 +309,8 @@ def deprecate_without_dates(spec: Spec) -> None:
 
 
 @breaks(
-    "GET /projects/{project_id} (vault.get_project) x-deprecated-at: 2025-01-01 is before the release it "
-    "deprecates (2026-12-01)"
+    "GET /projects/{project_id} (vault.get_project) x-deprecated-at: 2025-01-01 is before the release "
+    "(2026-12-01); it is the day the deprecation lands"
 )
 def backdate_a_deprecation(spec: Spec) -> None:
     # 151 days of notice on paper, none in fact: the sunset has passed the day it lands.
