@@ -478,6 +478,13 @@ def running_server(
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A live server shared by the whole run (the contract run's, among others)."""
-    with running_server(tmp_path_factory.mktemp("live")) as server:
+    """A live server shared by the whole run (the contract run's, among others), rate limits off.
+
+    The contract run fuzzes operations, not the limiter (tests/test_rate_limits.py does that): thousands of
+    calls a minute drain even an enterprise bucket, and the costliest operations then answer mostly 429, which
+    the run rightly fails on (untested logic) — the faster the machine, the sooner.
+    """
+    with running_server(
+        tmp_path_factory.mktemp("live"), extra_env={"VAULTGATE_RATE_LIMITS_ENABLED": "false"}
+    ) as server:
         yield server
