@@ -45,9 +45,10 @@ async def retrieved(retrieve: Retrieve) -> Evidence:
 
 @dataclass(frozen=True)
 class Interrupted(Exception):
-    """The generator failed after part of its answer went out."""
+    """The generator failed after part of its answer went out; `evidence` is what it answered from."""
 
     reason: str
+    evidence: Evidence
 
 
 async def answer_events(
@@ -69,7 +70,7 @@ async def answer_events(
         return
     except GeneratorFailed as failure:
         if spoke:
-            raise Interrupted(str(failure)) from failure
+            raise Interrupted(str(failure), evidence) from failure
         log.warning("chat generator failed before answering, answering extractively: %s", failure)
     async for event in extractive_answer(evidence, max_citations, fallback=True):
         yield event
@@ -84,7 +85,8 @@ async def ask(question: str, retrieve: Retrieve, max_citations: int, generator: 
     except Interrupted as interrupted:
         log.warning("chat generator stopped part-way, answering extractively: %s", interrupted.reason)
         collected = Collected()
-        evidence = await retrieved(retrieve)
+        # The same passages again: retrieving them anew would cost a second search for the same answer.
+        evidence = interrupted.evidence
         async for event in extractive_answer(evidence, max_citations, fallback=True):
             collected.add(event)
     return collected
